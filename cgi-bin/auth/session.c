@@ -1,0 +1,193 @@
+/*
+ * session.c -- what a token holder can do with it: prove it, list its
+ * sessions, refresh it, and log out.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "alloc.h"
+#include "auth.h"
+#include "body.h"
+#include "db.h"
+#include "reply.h"
+#include "request.h"
+#include "token.h"
+#include "user.h"
+
+/*
+ * GET /protected (000 and 001): "Authorized" for 000 users (no username),
+ * 001's greeting for users with a username.  200; 401 without a token.
+ */
+int
+auth_protected(struct request *req, struct reply *rep)
+{
+	struct json_object	*o = json_object_new_object();
+	char			*msg;
+
+	if (req->auth.username != NULL)
+		msg = xasprintf("Hello, %s! This is a protected endpoint.",
+		    req->auth.username);
+	else
+		msg = xstrdup("Authorized");
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	json_object_object_add(o, "user_id",
+	    json_object_new_int64(req->auth.user_id));
+	json_add_string(o, "username", req->auth.username);
+	json_add_string(o, "email", req->auth.email);
+	free(msg);
+	return reply_json(rep, 200, o);
+}
+
+/*
+ * 000's DELETE /logout names the token in the body ("access_token"); an
+ * Authorization header is taken too.  Fills req->auth when the token is
+ * live.  Returns 0, or the status of the error written.
+ */
+static int
+logout_body_token(struct request *req, struct reply *rep)
+{
+	static const struct field f = { "access_token", FIELD_STRING, 0, 0,
+	    4096, NULL };
+	struct field_value	 v;
+	const char		*token = NULL;
+	size_t			 len = 0;
+	enum token_status	 st;
+	int			 rc;
+
+	if ((rc = body_fields(req, rep, &f, 1, &v)) != 0)
+		return rc;
+	if (v.present) {
+		token = v.s;
+		len = v.len;
+	} else if (token_from_header(request_header(req, "Authorization"),
+	    &token, &len) != TOKEN_OK) {
+		body_values_free(&v, 1);
+		return reply_invalid(rep, "access_token", "is required");
+	}
+	st = token_verify(token, len, &req->auth);
+	body_values_free(&v, 1);
+	if (st == TOKEN_ERROR)
+		return reply_db_error(rep);
+	if (st != TOKEN_OK)
+		return reply_error(rep, 403, "invalid_token",
+		    "Token is invalid.");
+	return 0;
+}
+
+/*
+ * DELETE /logout (000), POST /api/auth/logout (002), POST
+ * /api/auth/logout/ (004): revoke the token now.  200; 401/403 when the
+ * token is not live.
+ */
+int
+auth_logout(struct request *req, struct reply *rep)
+{
+	const char	*msg;
+	int		 rc;
+
+	if (rep->dialect == DIALECT_000 &&
+	    (rc = logout_body_token(req, rep)) != 0)
+		return rc;
+	if (token_revoke(req->auth.jti, "logout") == -1)
+		return reply_db_error(rep);
+	switch (rep->dialect) {
+	case DIALECT_000:
+		msg = "User successfully logged out (token revoked)!";
+		break;
+	case DIALECT_004:
+		msg = "Logged out successfully";
+		break;
+	default:
+		msg = "Logout successful";
+		break;
+	}
+	return reply_message(rep, 200, msg);
+}
+
+/*
+ * GET /user_tokens (001): the caller's own live sessions.  The original
+ * listed every user's raw token; fastback never stores raw tokens and
+ * shows only the caller's sessions, as [name, session id] pairs plus
+ * details.  200.
+ */
+int
+auth_user_tokens(struct request *req, struct reply *rep)
+{
+	struct json_object	*o, *pairs, *list, *pair, *s;
+	struct db_result	*r;
+	const char		*name;
+	size_t			 i;
+
+	if (db_query(&r, "SELECT jti, " SQL_TIME("created_at") ", "
+	    SQL_TIME("expires_at") ", client_ip, user_agent FROM sessions "
+	    "WHERE user_id = ? AND revoked_at IS NULL AND "
+	    "expires_at > UTC_TIMESTAMP(6) ORDER BY created_at DESC LIMIT 100",
+	    "i", req->auth.user_id) != DB_OK)
+		return reply_db_error(rep);
+	name = req->auth.username != NULL ? req->auth.username :
+	    req->auth.email;
+	pairs = json_object_new_array();
+	list = json_object_new_array();
+	for (i = 0; i < db_rows(r); i++) {
+		pair = json_object_new_array();
+		json_object_array_add(pair, json_object_new_string(name));
+		json_object_array_add(pair,
+		    json_object_new_string(db_get(r, i, 0)));
+		json_object_array_add(pairs, pair);
+
+		s = json_object_new_object();
+		json_add_string(s, "id", db_get(r, i, 0));
+		json_add_string(s, "created_at", db_get(r, i, 1));
+		json_add_string(s, "expires_at", db_get(r, i, 2));
+		json_add_string(s, "client_ip", db_get(r, i, 3));
+		json_add_string(s, "user_agent", db_get(r, i, 4));
+		json_object_object_add(s, "current", json_object_new_boolean(
+		    strcmp(db_get(r, i, 0), req->auth.jti) == 0));
+		json_object_array_add(list, s);
+	}
+	db_result_free(r);
+	o = json_object_new_object();
+	json_object_object_add(o, "user_tokens", pairs);
+	json_object_object_add(o, "sessions", list);
+	return reply_json(rep, 200, o);
+}
+
+/*
+ * POST /api/user/generate_jwt (003): trade a live token for a new one;
+ * the old one is revoked.  The original minted a token for any e-mail
+ * without a password; here the caller must hold a token, and a body email
+ * must be the caller's.  200; 401; 403 another user's e-mail.
+ */
+int
+auth_refresh(struct request *req, struct reply *rep)
+{
+	struct json_object	*o;
+	char			*token, jti[33];
+	long			 expires_in;
+	int			 rc;
+
+	if ((rc = body_check_caller_email(req, rep, "email")) != 0)
+		return rc;
+	if (db_begin() == -1)
+		return reply_db_error(rep);
+	token = token_issue(req->auth.user_id, req, jti, &expires_in);
+	if (token == NULL || token_revoke(req->auth.jti, "refresh") == -1 ||
+	    db_commit() == -1) {
+		db_rollback();
+		free(token);
+		return reply_db_error(rep);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "status_code", json_object_new_int(200));
+	json_object_object_add(o, "message",
+	    json_object_new_string("JWT Token Created Successfully."));
+	json_object_object_add(o, "jwt_token", json_object_new_string(token));
+	json_object_object_add(o, "access_token",
+	    json_object_new_string(token));
+	json_object_object_add(o, "expires_in",
+	    json_object_new_int64(expires_in));
+	free(token);
+	return reply_json(rep, 200, o);
+}

@@ -1,0 +1,127 @@
+/*
+ * config.h -- the one immutable configuration every fastback program reads.
+ *
+ * config.ini is parsed once at start-up (inih) into struct config.  Every key
+ * has a default (see config.c, the table is the reference), and every key can
+ * be overridden by an environment variable FASTBACK_<SECTION>_<KEY>, e.g.
+ * FASTBACK_DATABASE_PASSWORD or FASTBACK_MAIL_URL.  Invalid values stop the
+ * program with a message that names the key.
+ */
+#ifndef FASTBACK_CONFIG_H
+#define FASTBACK_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* The responder families; each has a [section] with listen and workers. */
+enum family {
+	FAMILY_AUTH,
+	FAMILY_USERS,
+	FAMILY_WALLETS,
+	FAMILY_CONVERSATIONS,
+	FAMILY_DESTINATIONS,
+	FAMILY__MAX
+};
+
+struct family_config {
+	char	*listen;	/* "unix:/path", "/path", "host:port", or "" for fd 0 */
+	int	 workers;	/* 0: [responder] workers */
+};
+
+enum mail_transport {
+	MAIL_OUTBOX,		/* one .eml file per mail in outbox_dir */
+	MAIL_SMTP		/* libcurl smtp:// or smtps:// */
+};
+
+enum tls_mode {
+	TLS_NO,
+	TLS_TRY,
+	TLS_YES
+};
+
+struct config {
+	/* [database] */
+	char	*db_host;
+	int	 db_port;
+	char	*db_socket;
+	char	*db_user;
+	char	*db_password;
+	char	*db_name;
+	int	 db_connect_timeout;	/* seconds */
+	int	 db_rw_timeout;		/* seconds, read and write */
+
+	/* [jwt] */
+	char	*jwt_secret;		/* >= 32 bytes */
+	long	 jwt_ttl;		/* seconds */
+	char	*jwt_issuer;
+
+	/* [http] */
+	long	 http_max_body;		/* bytes */
+	int	 http_trust_forwarded;	/* take X-Forwarded-For's last hop */
+
+	/* [responder] */
+	int	 responder_workers;	/* 0: number of CPUs */
+	int	 responder_max_requests;/* recycle a worker after N, 0: never */
+
+	/* [auth], [users], [wallets], [conversations], [destinations] */
+	struct family_config family[FAMILY__MAX];
+
+	/* [password] */
+	long	 password_opslimit;
+	long	 password_memlimit_kib;
+	int	 password_min_length;
+
+	/* [otp] */
+	long	 otp_ttl;		/* seconds */
+	int	 otp_max_attempts;
+	char	*otp_subject;
+
+	/* [mail] */
+	enum mail_transport mail_transport;
+	char	*mail_outbox_dir;
+	char	*mail_url;		/* smtp://host:port or smtps://host:port */
+	char	*mail_from;
+	char	*mail_username;
+	char	*mail_password;
+	enum tls_mode mail_starttls;
+	int	 mail_timeout;		/* seconds */
+
+	/* [dispatcher] */
+	int	 dispatcher_poll_ms;
+	int	 dispatcher_batch;
+	int	 dispatcher_concurrency;
+	int	 dispatcher_max_attempts;
+	long	 dispatcher_backoff_ms;	/* first retry delay; doubles */
+	long	 dispatcher_backoff_max_ms;
+	int	 dispatcher_lease;	/* seconds a claimed row stays ours */
+
+	/* [log] */
+	int	 log_level;		/* LOG_ERROR .. LOG_DEBUG */
+	int	 log_requests;		/* one line per request */
+};
+
+/*
+ * Load the configuration from path (NULL: $FASTBACK_CONFIG, else the
+ * built-in default path), apply defaults and environment overrides, and
+ * validate.  On any error prints "config: <file>:<line>: ..." or
+ * "config: [section] key: ..." to stderr and returns -1.  Returns 0 on
+ * success; the result is readable through config().
+ */
+int		 config_load(const char *path);
+
+/* Load from a string (tests).  Same rules as config_load(). */
+int		 config_load_string(const char *text);
+
+/* The loaded configuration.  Never NULL after config_load() succeeded. */
+const struct config *config(void);
+
+/* Free the strings held by the loaded configuration. */
+void		 config_free(void);
+
+/* Print every key with its value (secrets masked) as INI, for --print-config. */
+void		 config_dump(FILE *);
+
+/* Section name of a family ("auth", ...), or NULL. */
+const char	*family_name(enum family);
+
+#endif

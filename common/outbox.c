@@ -1,0 +1,68 @@
+/*
+ * outbox.c -- appending to the events and deliveries tables.
+ */
+#include <json-c/json.h>
+
+#include "db.h"
+#include "log.h"
+#include "outbox.h"
+
+static const char *
+json_text(struct json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+int
+outbox_event(const char *room, const char *event,
+    struct json_object *payload)
+{
+	if (!db_in_transaction())
+		log_warn("outbox: event %s written outside a transaction",
+		    event);
+	/*
+	 * The counter row serialises the tails of writing transactions, so
+	 * seq values become visible in order and the notifier, polling
+	 * "seq > last", never skips one.
+	 */
+	if (db_exec("UPDATE outbox_seq SET n = LAST_INSERT_ID(n + 1) "
+	    "WHERE id = 1", "") != DB_OK)
+		return -1;
+	if (db_exec("INSERT INTO events (seq, room, event, payload) "
+	    "VALUES (LAST_INSERT_ID(), ?, ?, ?)", "sss", room, event,
+	    json_text(payload)) != DB_OK)
+		return -1;
+	return 0;
+}
+
+int
+outbox_delivery(const char *channel, const char *target,
+    struct json_object *payload, const char *dedupe_key)
+{
+	switch (db_exec("INSERT INTO deliveries (channel, target, payload, "
+	    "dedupe_key, next_attempt_at) VALUES (?, ?, ?, ?, "
+	    "UTC_TIMESTAMP(6))", "ssss", channel, target, json_text(payload),
+	    dedupe_key)) {
+	case DB_OK:
+		return 0;
+	case DB_DUPLICATE:
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+int
+outbox_mail(const char *to, const char *subject, const char *text)
+{
+	struct json_object	*o = json_object_new_object();
+	int			 rc;
+
+	json_object_object_add(o, "to", json_object_new_string(to));
+	json_object_object_add(o, "subject", json_object_new_string(subject));
+	json_object_object_add(o, "text", json_object_new_string(text));
+	rc = outbox_delivery("mail", to, o, NULL);
+	json_object_put(o);
+	return rc;
+}
