@@ -1,0 +1,334 @@
+/*
+ * queue.c -- claims due deliveries under a lease and records every try.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "db.h"
+#include "log.h"
+#include "queue.h"
+
+/* deliveries.locked_by is VARCHAR(64). */
+#define OWNER_MAX	64
+
+/* A record transaction that deadlocked or lost its connection is rerun. */
+#define RECORD_TRIES	3
+
+/*
+ * Two statements, not one with an OR: each walks the (state,
+ * next_attempt_at) index in order and stops at LIMIT, so it locks only
+ * the rows it returns.  With an OR the server reads and locks every due
+ * row, then sorts them (a filesort): one dispatcher holds the whole
+ * backlog until it commits and the others find nothing to claim.
+ */
+/*
+ * Claims run at READ COMMITTED: at REPEATABLE READ the locking reads also
+ * take gap locks on the (state, next_attempt_at) index, and two claims
+ * that then move their rows to 'sending' wait on each other's gaps and
+ * deadlock.  SET TRANSACTION applies to the next transaction only.
+ */
+static const char sql_read_committed[] =
+	"SET TRANSACTION ISOLATION LEVEL READ COMMITTED";
+
+static const char sql_claim_expired[] =
+	"SELECT id, channel, target, payload, attempts FROM deliveries"
+	" WHERE state = 'sending' AND locked_until < UTC_TIMESTAMP(6)"
+	" AND FIND_IN_SET(channel, ?)"
+	" ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
+
+static const char sql_claim_due[] =
+	"SELECT id, channel, target, payload, attempts FROM deliveries"
+	" WHERE state = 'pending' AND next_attempt_at <= UTC_TIMESTAMP(6)"
+	" AND FIND_IN_SET(channel, ?)"
+	" ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
+
+static const char sql_lease[] =
+	"UPDATE deliveries SET state = 'sending',"
+	" locked_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, locked_by = ?"
+	" WHERE id = ?";
+
+/*
+ * A delivered mail's text goes: it may hold a one-time code, which must
+ * not stay readable at rest once it has been sent.
+ */
+static const char sql_delivered[] =
+	"UPDATE deliveries SET state = 'delivered', attempts = ?,"
+	" payload = IF(channel = 'mail',"
+	" JSON_REPLACE(payload, '$.text', '(removed after delivery)'), payload),"
+	" last_status = ?, last_error = NULL,"
+	" finished_at = UTC_TIMESTAMP(6), locked_until = NULL, locked_by = NULL"
+	" WHERE id = ? AND state = 'sending' AND locked_by = ?";
+
+static const char sql_retry[] =
+	"UPDATE deliveries SET state = 'pending', attempts = ?,"
+	" last_status = ?, last_error = ?,"
+	" next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND,"
+	" locked_until = NULL, locked_by = NULL"
+	" WHERE id = ? AND state = 'sending' AND locked_by = ?";
+
+static const char sql_failed[] =
+	"UPDATE deliveries SET state = 'failed', attempts = ?,"
+	" last_status = ?, last_error = ?,"
+	" finished_at = UTC_TIMESTAMP(6), locked_until = NULL, locked_by = NULL"
+	" WHERE id = ? AND state = 'sending' AND locked_by = ?";
+
+static const char sql_attempt[] =
+	"INSERT INTO delivery_attempts (delivery_id, attempt, started_at,"
+	" duration_ms, status_code, error, outcome)"
+	" VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+static const char *const outcome_names[] = {
+	[OUTCOME_TRANSFER] = "transfer",
+	[OUTCOME_DELIVERED] = "delivered",
+	[OUTCOME_RETRY] = "retry",
+	[OUTCOME_FAILED] = "failed"
+};
+
+static char owner[OWNER_MAX + 1];
+
+void
+queue_init(void)
+{
+	char	 host[256];
+	char	 pid[24];
+	size_t	 room;
+
+	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(pid, sizeof(pid), ":%ld", (long)getpid());
+
+	/* Keep the pid whole; a long host name is what gets cut. */
+	room = OWNER_MAX - strlen(pid);
+	snprintf(owner, sizeof(owner), "%.*s%s", (int)room, host, pid);
+}
+
+const char *
+queue_owner(void)
+{
+	return owner;
+}
+
+const char *
+outcome_name(enum outcome o)
+{
+	if ((size_t)o >= nitems(outcome_names))
+		return "?";
+	return outcome_names[o];
+}
+
+void
+delivery_error(struct delivery *d, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->error, sizeof(d->error), fmt, ap);
+	va_end(ap);
+}
+
+void
+delivery_free(struct delivery *d)
+{
+	if (d == NULL)
+		return;
+	free(d->target);
+	free(d->payload);
+	free(d);
+}
+
+static const struct channel *
+channel_by_name(const char *name, const struct channel *const *channels,
+    size_t nchannels)
+{
+	size_t	 i;
+
+	for (i = 0; i < nchannels; i++)
+		if (strcmp(channels[i]->name, name) == 0)
+			return channels[i];
+	return NULL;
+}
+
+/*
+ * Turn the rows of res into deliveries at out[*n...].  A row whose channel
+ * is not ours cannot come (the query filters on it); should one come, it
+ * is left alone and its lease runs out.
+ */
+static void
+claim_rows(struct db_result *res, struct delivery **out, int *n,
+    const struct channel *const *channels, size_t nchannels)
+{
+	const struct channel	*ch;
+	struct delivery		*d;
+	const char		*s;
+	size_t			 r;
+
+	for (r = 0; r < db_rows(res); r++) {
+		s = db_get(res, r, 1);
+		ch = channel_by_name(s != NULL ? s : "", channels, nchannels);
+		if (ch == NULL)
+			continue;
+		d = xcalloc(1, sizeof(*d));
+		d->id = strtoull(db_get(res, r, 0), NULL, 10);
+		d->channel = ch;
+		s = db_get(res, r, 2);
+		d->target = xstrdup(s != NULL ? s : "");
+		s = db_get(res, r, 3);
+		d->payload = xstrdup(s != NULL ? s : "");
+		d->attempt = (int)db_get_int(res, r, 4) + 1;
+		out[(*n)++] = d;
+	}
+}
+
+int
+queue_claim(struct delivery **out, int max, int lease,
+    const struct channel *const *channels, size_t nchannels)
+{
+	static const char	*const sqls[] = {
+		sql_claim_expired, sql_claim_due
+	};
+	struct buf		 names = { NULL, 0, 0 };
+	struct db_result	*res = NULL;
+	enum db_status		 st;
+	size_t			 i;
+	int			 n = 0, k;
+
+	if (max <= 0 || nchannels == 0)
+		return 0;
+	for (i = 0; i < nchannels; i++) {
+		if (i > 0)
+			buf_puts(&names, ",");
+		buf_puts(&names, channels[i]->name);
+	}
+
+	if (db_exec(sql_read_committed, "") != DB_OK || db_begin() == -1)
+		goto fail;
+	for (i = 0; i < nitems(sqls) && n < max; i++) {
+		st = db_query(&res, sqls[i], "si", names.data,
+		    (long long)(max - n));
+		if (st != DB_OK)
+			goto fail;
+		claim_rows(res, out, &n, channels, nchannels);
+		db_result_free(res);
+		res = NULL;
+	}
+	for (k = 0; k < n; k++)
+		if (db_exec(sql_lease, "isi", (long long)lease, owner,
+		    (long long)out[k]->id) != DB_OK)
+			goto fail;
+	if (db_commit() == -1)
+		goto fail;
+	buf_free(&names);
+	return n;
+
+fail:
+	log_warn("claim failed: %s", db_error());
+	db_result_free(res);
+	db_rollback();
+	for (k = 0; k < n; k++) {
+		delivery_free(out[k]);
+		out[k] = NULL;
+	}
+	buf_free(&names);
+	return -1;
+}
+
+/* Format d's start as a DATETIME(6) literal in UTC. */
+static void
+format_started(const struct delivery *d, char *out, size_t sz)
+{
+	struct tm	 tm;
+
+	gmtime_r(&d->started.tv_sec, &tm);
+	snprintf(out, sz, "%04d-%02d-%02d %02d:%02d:%02d.%06ld",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, d->started.tv_nsec / 1000);
+}
+
+/* One try at the record transaction; see queue_record(). */
+static enum db_status
+record_once(const struct delivery *d, enum outcome outcome,
+    long long delay_ms, int *updated)
+{
+	char		 started[40];
+	const char	*error;
+	long long	 status, duration, attempt, id;
+	enum db_status	 st;
+
+	format_started(d, started, sizeof(started));
+	status = d->status;
+	duration = d->end_ms - d->start_ms;
+	if (duration < 0)
+		duration = 0;
+	attempt = d->attempt;
+	id = (long long)d->id;
+	error = outcome != OUTCOME_DELIVERED && d->error[0] != '\0' ?
+	    d->error : NULL;
+
+	if (db_begin() == -1)
+		return DB_ERROR;
+	switch (outcome) {
+	case OUTCOME_DELIVERED:
+		st = db_exec(sql_delivered, "inis", attempt,
+		    status != 0 ? &status : NULL, id, owner);
+		break;
+	case OUTCOME_RETRY:
+		st = db_exec(sql_retry, "insiis", attempt,
+		    status != 0 ? &status : NULL, error, delay_ms * 1000,
+		    id, owner);
+		break;
+	default:
+		st = db_exec(sql_failed, "insis", attempt,
+		    status != 0 ? &status : NULL, error, id, owner);
+		break;
+	}
+	if (st != DB_OK)
+		goto fail;
+	*updated = db_affected() > 0;
+
+	/*
+	 * The try happened even when the lease was lost, so it is logged;
+	 * only a delivery deleted meanwhile (the foreign key) stops that.
+	 */
+	st = db_exec(sql_attempt, "iisinss", id, attempt, started, duration,
+	    status != 0 ? &status : NULL, error, outcome_name(outcome));
+	if (st == DB_REFUSED && !*updated) {
+		db_rollback();
+		return DB_OK;
+	}
+	if (st != DB_OK)
+		goto fail;
+	if (db_commit() == -1) {
+		st = DB_ERROR;
+		goto fail;
+	}
+	return DB_OK;
+
+fail:
+	db_rollback();
+	return st;
+}
+
+int
+queue_record(const struct delivery *d, enum outcome outcome,
+    long long delay_ms)
+{
+	enum db_status	 st = DB_ERROR;
+	int		 i, updated = 0;
+
+	for (i = 0; i < RECORD_TRIES; i++) {
+		st = record_once(d, outcome, delay_ms, &updated);
+		if (st == DB_OK)
+			return updated;
+		if (st == DB_REFUSED)
+			break;
+	}
+	log_error("delivery id=%llu: cannot record the try: %s",
+	    d->id, db_error());
+	return -1;
+}
