@@ -171,12 +171,14 @@ parse_json_body(struct request *req, struct reply *rep)
 		req->json = json_object_new_object();
 		return 0;
 	}
-	if ((req->json = body_parse(req->body, req->body_len, &why)) == NULL)
-		return reply_error(rep, 400, "invalid_json", "%s", why);
-	if (!json_object_is_type(req->json, json_type_object))
-		return reply_error(rep, 400, "invalid_json",
-		    "The body must be a JSON object");
-	return 0;
+	if ((req->json = body_parse(req->body, req->body_len, &why)) != NULL &&
+	    !json_object_is_type(req->json, json_type_object))
+		why = "The body must be a JSON object";
+	else if (req->json != NULL)
+		return 0;
+	/* 003's clients know one message for every malformed request. */
+	return reply_error(rep, 400, "invalid_json", "%s",
+	    rep->dialect == DIALECT_003 ? "Invalid request parameters." : why);
 }
 
 /* Check the token when the route wants one.  Returns 0 or the error status. */

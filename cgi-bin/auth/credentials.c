@@ -52,6 +52,25 @@ static const struct field signup_fields[F__MAX] = {
 	    valid_http_url },
 };
 
+/*
+ * /register and /login belong to 000 (e-mail) and 001 (username) at once:
+ * a body that names a username is 001's, so its errors, field errors
+ * included, come in 001's envelope.  Call before reading the fields.
+ */
+static void
+shared_path_dialect(const struct request *req, struct reply *rep)
+{
+	struct json_object	*o;
+
+	if (rep->dialect != DIALECT_000 || req->json == NULL ||
+	    !json_object_object_get_ex(req->json, "username", &o) || o == NULL)
+		return;
+	if (json_object_is_type(o, json_type_string) &&
+	    json_object_get_string_len(o) == 0)
+		return;
+	rep->dialect = DIALECT_001;
+}
+
 /* 001 sent ages as numbers or digits; take both, 0 to 150. */
 static int
 read_age(struct field_value *v, long long *age)
@@ -129,14 +148,11 @@ signup_duplicate(struct reply *rep, int taken, const struct field_value *v)
 
 	switch (rep->dialect) {
 	case DIALECT_000:
-		if (taken == 1 && !v[F_USERNAME].present) {
-			reply_error(rep, 403, "already_exists",
-			    "User already exists.");
-			o = rep->body;
-			json_add_string(o, "email", v[F_EMAIL].s);
-			return 403;
-		}
-		/* FALLTHROUGH */
+		/* A body without a username: only the e-mail can be taken. */
+		reply_error(rep, 403, "already_exists", "User already exists.");
+		o = rep->body;
+		json_add_string(o, "email", v[F_EMAIL].s);
+		return 403;
 	case DIALECT_001:
 		return reply_error(rep, 400, "already_exists", taken == 1 ?
 		    "Email already exists!" : "Username already exists!");
@@ -159,7 +175,8 @@ signup_duplicate(struct reply *rep, int taken, const struct field_value *v)
 
 /* The success answer of each seed.  Returns the status. */
 static int
-signup_created(struct reply *rep, const struct user *u, int by_username)
+signup_created(const struct request *req, struct reply *rep,
+    const struct user *u)
 {
 	struct json_object	*o = json_object_new_object();
 	int			 status = 200;
@@ -167,11 +184,12 @@ signup_created(struct reply *rep, const struct user *u, int by_username)
 
 	switch (rep->dialect) {
 	case DIALECT_000:
-		msg = by_username ? "Registration successful!" :
-		    "Account successfully registered!";
+		msg = "Account successfully registered!";
 		break;
 	case DIALECT_001:
-		msg = "User added successfully!";
+		/* 001's /register and /add_user differ only in these words. */
+		msg = req->route->dialect == DIALECT_000 ?
+		    "Registration successful!" : "User added successfully!";
 		break;
 	case DIALECT_002:
 		msg = "User registered successfully";
@@ -216,6 +234,7 @@ auth_register(struct request *req, struct reply *rep)
 	int			 rc, taken;
 
 	memset(&u, 0, sizeof(u));
+	shared_path_dialect(req, rep);
 	if (rep->dialect == DIALECT_004 || rep->dialect == DIALECT_003) {
 		struct field_value	 e;
 		struct field		 f = signup_fields[F_EMAIL];
@@ -275,7 +294,7 @@ auth_register(struct request *req, struct reply *rep)
 		goto out;
 	}
 	log_info("user %lld signed up", u.id);
-	rc = signup_created(rep, &u, v[F_USERNAME].present);
+	rc = signup_created(req, rep, &u);
 out:
 	memset(hash, 0, sizeof(hash));
 	user_free(&u);
@@ -324,7 +343,7 @@ login_refused(struct reply *rep, const struct field_value *v)
 {
 	switch (rep->dialect) {
 	case DIALECT_000:
-		if (!v[L_USERNAME].present && v[L_EMAIL].present) {
+		if (v[L_EMAIL].present) {
 			reply_error(rep, 403, "invalid_credentials",
 			    "User credentials mismatch.");
 			json_add_string(rep->body, "email", v[L_EMAIL].s);
@@ -402,6 +421,7 @@ auth_login(struct request *req, struct reply *rep)
 	int			 rc, found;
 
 	memset(&u, 0, sizeof(u));
+	shared_path_dialect(req, rep);
 	if ((rc = body_fields(req, rep, login_fields, L__MAX, v)) != 0)
 		return rc;
 	if ((!v[L_USERNAME].present && !v[L_EMAIL].present) ||

@@ -310,10 +310,6 @@ auth_reset_password(struct request *req, struct reply *rep)
 		    "sent to your e-mail address first.");
 		goto out;
 	}
-	if (password_hash(v[O_PASSWORD].s, v[O_PASSWORD].len, hash) != 0) {
-		rc = reply_error(rep, 500, "internal_error", "Internal error");
-		goto out;
-	}
 	if (db_begin() == -1) {
 		rc = reply_db_error(rep);
 		goto out;
@@ -328,6 +324,16 @@ auth_reset_password(struct request *req, struct reply *rep)
 		    "OTP does not match.") : reply_error(rep, 403,
 		    "otp_required", "Validate the OTP sent to your e-mail "
 		    "address first.");
+		goto out;
+	}
+	/*
+	 * Hashed only once the code is good: a refused reset costs no
+	 * argon2id, and answers as fast for a known address as for an unknown
+	 * one, so its timing does not tell who has an account.
+	 */
+	if (password_hash(v[O_PASSWORD].s, v[O_PASSWORD].len, hash) != 0) {
+		db_rollback();
+		rc = reply_error(rep, 500, "internal_error", "Internal error");
 		goto out;
 	}
 	if (db_exec("UPDATE users SET password_hash = ?, password_changed_at "
