@@ -95,6 +95,10 @@ struct config {
 	long	 dispatcher_backoff_max_ms;
 	int	 dispatcher_lease;	/* seconds a claimed row stays ours */
 
+	/* [notifier] */
+	char	*notifier_listen;	/* host:port the WebSocket server binds */
+	char	*notifier_api_url;	/* nginx's loopback listener, for its calls */
+
 	/* [log] */
 	int	 log_level;		/* LOG_ERROR .. LOG_DEBUG */
 	int	 log_requests;		/* one line per request */
