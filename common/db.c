@@ -625,6 +625,30 @@ db_rollback(void)
 	db_tx = db_tx_broken = 0;
 }
 
+enum db_status
+db_transaction(enum db_status (*fn)(void *), void *arg)
+{
+	enum db_status	 st = DB_ERROR;
+	int		 try;
+
+	for (try = 0; try < 3; try++) {
+		if (db_begin() == -1)
+			return DB_ERROR;
+		if ((st = fn(arg)) == DB_OK) {
+			if (db_commit() == 0)
+				return DB_OK;
+			st = db_classify(db_last_errno);
+			if (st == DB_OK)
+				st = DB_ERROR;
+		} else
+			db_rollback();
+		if (st != DB_CONFLICT)
+			return st;
+		log_info("db: transaction conflict, retrying (%d)", try + 1);
+	}
+	return st;
+}
+
 int
 db_in_transaction(void)
 {

@@ -88,6 +88,16 @@ int		 db_begin(void);
 int		 db_commit(void);
 void		 db_rollback(void);
 
+/*
+ * Run fn(arg) inside a transaction and commit, retrying the whole of it
+ * (at most three times) when fn or the commit meets a deadlock or a lock
+ * wait timeout.  fn returns DB_OK to commit, anything else to roll back.
+ * fn must be safe to run again: it may not keep effects outside the
+ * database.  Returns fn's last status, or DB_ERROR when the transaction
+ * could not start or commit.
+ */
+enum db_status	 db_transaction(enum db_status (*fn)(void *), void *arg);
+
 /* Non-zero while a transaction is open. */
 int		 db_in_transaction(void);
 

@@ -44,6 +44,16 @@ password_verify(const char *hash, const char *pw, size_t len)
 	return crypto_pwhash_str_verify(hash, pw, len) == 0;
 }
 
+int
+password_needs_rehash(const char *hash)
+{
+	const struct config	*c = config();
+
+	return crypto_pwhash_str_needs_rehash(hash,
+	    (unsigned long long)c->password_opslimit,
+	    (size_t)c->password_memlimit_kib * 1024) != 0;
+}
+
 void
 password_verify_dummy(const char *pw, size_t len)
 {

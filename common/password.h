@@ -28,6 +28,12 @@ int	password_verify(const char *hash, const char *pw, size_t len);
  */
 void	password_verify_dummy(const char *pw, size_t len);
 
+/*
+ * Non-zero when hash was made with another cost than [password] asks now,
+ * so a successful login should store a new hash.
+ */
+int	password_needs_rehash(const char *hash);
+
 /* Reason a new password is refused (too short, too long), or NULL. */
 const char *password_check_new(const char *pw, size_t len);
 

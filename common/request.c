@@ -3,6 +3,7 @@
  * request in flight.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "alloc.h"
+#include "reply.h"
 #include "request.h"
 #include "token.h"
 #include "valid.h"
@@ -155,6 +157,27 @@ request_query_int(const struct request *req, const char *name, long long def,
 		return -1;
 	}
 	return v;
+}
+
+int
+request_page(const struct request *req, struct reply *rep, long long def,
+    long long max, struct page *page)
+{
+	int	 bad = 0;
+
+	page->limit = request_query_int(req, "limit", def, 1, max, &bad);
+	if (bad) {
+		char	 why[64];
+
+		snprintf(why, sizeof(why), "must be a whole number from 1 to "
+		    "%lld", max);
+		return reply_invalid(rep, "limit", why);
+	}
+	page->before = request_query_int(req, "before", 0, 1,
+	    9223372036854775807LL, &bad);
+	if (bad)
+		return reply_invalid(rep, "before", "must be a positive id");
+	return 0;
 }
 
 void

@@ -74,6 +74,23 @@ const char	*request_query(const struct request *, const char *name,
 long long	 request_query_int(const struct request *, const char *name,
 		    long long def, long long min, long long max, int *bad);
 
+/* A page of a list: at most limit items, with ids below before (0: none). */
+struct page {
+	long long	 limit;
+	long long	 before;
+};
+
+struct reply;
+
+/*
+ * Read ?limit= (1..max, default def) and ?before=<id> (a positive id) for
+ * cursor pagination: a list answers its newest items first and the next
+ * page is asked for with before = the smallest id seen.  Returns 0, or
+ * the status of the 400 written when either is not a valid number.
+ */
+int		 request_page(const struct request *, struct reply *,
+		    long long def, long long max, struct page *);
+
 /* Release what the request owns (body, JSON, captures, auth strings). */
 void		 request_clear(struct request *);
 

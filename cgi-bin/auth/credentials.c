@@ -407,6 +407,23 @@ login_granted(struct reply *rep, const struct user *u, const char *token,
 }
 
 /*
+ * After a good password: if [password] asks for another cost than the
+ * stored hash has, store a new hash.  A failure only delays the upgrade.
+ */
+static void
+login_rehash(const struct user *u, const char *pw, size_t len)
+{
+	char	 hash[PASSWORD_HASH_MAX];
+
+	if (!password_needs_rehash(u->password_hash) ||
+	    password_hash(pw, len, hash) != 0)
+		return;
+	if (db_exec("UPDATE users SET password_hash = ? WHERE id = ? AND "
+	    "password_hash = ?", "sis", hash, u->id, u->password_hash) == DB_OK)
+		log_info("password hash of user %lld upgraded", u->id);
+}
+
+/*
  * POST /login (000, 001), /api/auth/login (002), /api/auth/login/ (004),
  * /api/user/signin (003): check a password and issue a token.
  * 200; 400 missing fields; 401/403/400 wrong credentials (per seed).
@@ -451,6 +468,7 @@ auth_login(struct request *req, struct reply *rep)
 		rc = login_refused(rep, v);
 		goto out;
 	}
+	login_rehash(&u, v[L_PASSWORD].s, v[L_PASSWORD].len);
 	if ((token = token_issue(u.id, req, jti, &expires_in)) == NULL) {
 		rc = reply_db_error(rep);
 		goto out;

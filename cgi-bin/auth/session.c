@@ -154,6 +154,35 @@ auth_user_tokens(struct request *req, struct reply *rep)
 	return reply_json(rep, 200, o);
 }
 
+struct refresh {
+	const struct request	*req;
+	char			*token;
+	char			 jti[33];
+	long			 expires_in;
+};
+
+/* The transaction of a refresh: a new session, the old one revoked. */
+static enum db_status
+refresh_tx(void *arg)
+{
+	struct refresh	*r = arg;
+
+	free(r->token);
+	r->token = token_issue(r->req->auth.user_id, r->req, r->jti,
+	    &r->expires_in);
+	if (r->token == NULL)
+		return DB_ERROR;
+	switch (token_revoke(r->req->auth.jti, "refresh")) {
+	case 1:
+		return DB_OK;
+	case 0:
+		/* A concurrent refresh or logout revoked it first. */
+		return DB_REFUSED;
+	default:
+		return DB_ERROR;
+	}
+}
+
 /*
  * POST /api/user/generate_jwt (003): trade a live token for a new one;
  * the old one is revoked.  The original minted a token for any e-mail
@@ -164,30 +193,31 @@ int
 auth_refresh(struct request *req, struct reply *rep)
 {
 	struct json_object	*o;
-	char			*token, jti[33];
-	long			 expires_in;
+	struct refresh		 r = { req, NULL, "", 0 };
 	int			 rc;
 
 	if ((rc = body_check_caller_email(req, rep, "email")) != 0)
 		return rc;
-	if (db_begin() == -1)
-		return reply_db_error(rep);
-	token = token_issue(req->auth.user_id, req, jti, &expires_in);
-	if (token == NULL || token_revoke(req->auth.jti, "refresh") == -1 ||
-	    db_commit() == -1) {
-		db_rollback();
-		free(token);
+	switch (db_transaction(refresh_tx, &r)) {
+	case DB_OK:
+		break;
+	case DB_REFUSED:
+		free(r.token);
+		return reply_error(rep, 401, "token_revoked",
+		    "Token has been revoked");
+	default:
+		free(r.token);
 		return reply_db_error(rep);
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "status_code", json_object_new_int(200));
 	json_object_object_add(o, "message",
 	    json_object_new_string("JWT Token Created Successfully."));
-	json_object_object_add(o, "jwt_token", json_object_new_string(token));
+	json_object_object_add(o, "jwt_token", json_object_new_string(r.token));
 	json_object_object_add(o, "access_token",
-	    json_object_new_string(token));
+	    json_object_new_string(r.token));
 	json_object_object_add(o, "expires_in",
-	    json_object_new_int64(expires_in));
-	free(token);
+	    json_object_new_int64(r.expires_in));
+	free(r.token);
 	return reply_json(rep, 200, o);
 }

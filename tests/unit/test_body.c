@@ -176,6 +176,42 @@ validators(void)
 	return 1;
 }
 
+static int
+query_and_pages(void)
+{
+	struct request	 req;
+	struct reply	 rep;
+	struct page	 pg;
+	char		 buf[32];
+
+	memset(&req, 0, sizeof(req));
+	memset(&rep, 0, sizeof(rep));
+	req.query = "a=x%20y+z&limit=50&before=12&e=&bad=%zz";
+	CHECK(strcmp(request_query(&req, "a", buf, sizeof(buf)), "x y z") == 0);
+	CHECK(strcmp(request_query(&req, "e", buf, sizeof(buf)), "") == 0);
+	CHECK(request_query(&req, "bad", buf, sizeof(buf)) == NULL);
+	CHECK(request_query(&req, "missing", buf, sizeof(buf)) == NULL);
+	CHECK(request_query(&req, "a", buf, 3) == NULL);
+	CHECK(request_page(&req, &rep, 100, 1000, &pg) == 0);
+	CHECK(pg.limit == 50 && pg.before == 12);
+	req.query = "";
+	CHECK(request_page(&req, &rep, 100, 1000, &pg) == 0);
+	CHECK(pg.limit == 100 && pg.before == 0);
+	req.query = "limit=1001";
+	CHECK(request_page(&req, &rep, 100, 1000, &pg) == 400);
+	reply_clear(&rep);
+	req.query = "limit=0";
+	CHECK(request_page(&req, &rep, 100, 1000, &pg) == 400);
+	reply_clear(&rep);
+	req.query = "before=-3";
+	CHECK(request_page(&req, &rep, 100, 1000, &pg) == 400);
+	reply_clear(&rep);
+	req.query = "limit=1e3";
+	CHECK(request_page(&req, &rep, 100, 1000, &pg) == 400);
+	reply_clear(&rep);
+	return 1;
+}
+
 int
 main(void)
 {
@@ -185,6 +221,7 @@ main(void)
 		{ "wrong, missing and oversized fields get 400", refused_fields },
 		{ "errors follow the route's dialect", error_dialects },
 		{ "e-mail, URL, username and phone validators", validators },
+		{ "query parameters and cursor pages", query_and_pages },
 	};
 
 	return tap_run(cases, nitems(cases));
