@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 
 #define RESPONDER_BACKLOG	1024
 #define RESPONDER_MAX_WORKERS	256
+#define RESPONDER_DRAIN_SECS	5	/* how long a stopping worker drains */
 
 static volatile sig_atomic_t	 stopping;
 static volatile sig_atomic_t	 child_exited;
@@ -59,6 +61,13 @@ on_child(int sig)
 {
 	(void)sig;
 	child_exited = 1;
+}
+
+/* SIGALRM only has to interrupt a blocking accept(). */
+static void
+on_alarm(int sig)
+{
+	(void)sig;
 }
 
 /* Install handler for sig without SA_RESTART, so blocking calls return. */
@@ -345,17 +354,36 @@ done:
 	free(path_owned);
 }
 
-/* A worker: its own database connection, then accept and serve. */
+/* Whether a connection waits on the listening socket, not yet accepted. */
+static int
+listener_pending(int fd)
+{
+	struct pollfd	 pfd;
+
+	memset(&pfd, 0, sizeof(pfd));
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+/*
+ * A worker: its own database connection, then accept and serve.  Once
+ * stopping, it still serves the connections already queued on the socket
+ * (for a few seconds at most): nginx has sent those requests, and they
+ * would end in 502s when the last worker closes the socket on them.
+ */
 static int
 worker_run(struct responder *r)
 {
 	FCGX_Request	 fr;
 	sigset_t	 term, old;
+	time_t		 drain_until = 0;
 	long		 served = 0;
-	int		 max = config()->responder_max_requests;
+	int		 max = config()->responder_max_requests, rc;
 
 	set_signal(SIGTERM, on_stop);
 	set_signal(SIGINT, on_stop);
+	set_signal(SIGALRM, on_alarm);
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
@@ -366,10 +394,19 @@ worker_run(struct responder *r)
 		log_error("FCGX_InitRequest failed");
 		return 1;
 	}
-	while (!stopping) {
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (stopping)
+	for (;;) {
+		if (stopping) {
+			if (drain_until == 0)
+				drain_until = time(NULL) + RESPONDER_DRAIN_SECS;
+			if (time(NULL) >= drain_until ||
+			    !listener_pending(r->listen_fd))
 				break;
+			/* Another worker may get it first: wait 1 s at most. */
+			alarm(1);
+		}
+		rc = FCGX_Accept_r(&fr);
+		alarm(0);
+		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("accept failed: %s", strerror(errno));
@@ -390,8 +427,9 @@ worker_run(struct responder *r)
 	return 0;
 }
 
+/* Fork a worker that starts with the signal mask mask. */
 static pid_t
-spawn_worker(struct responder *r)
+spawn_worker(struct responder *r, const sigset_t *mask)
 {
 	pid_t	 pid;
 
@@ -400,7 +438,10 @@ spawn_worker(struct responder *r)
 		return -1;
 	}
 	if (pid == 0) {
-		int	 rc = worker_run(r);
+		int	 rc;
+
+		sigprocmask(SIG_SETMASK, mask, NULL);
+		rc = worker_run(r);
 
 		config_free();
 		_exit(rc);
@@ -428,11 +469,15 @@ worker_count(enum family f)
 /*
  * The master: start the workers, replace those that die (not faster than
  * once a second when they keep dying), and on SIGTERM pass it on and wait.
+ * Its signals are blocked except inside sigsuspend(): with pause(), one
+ * that came just before the call went unseen until the next signal, which
+ * left a dead worker unreplaced or a SIGTERM unheeded.
  */
 static int
 master_run(struct responder *r)
 {
 	pid_t		 pids[RESPONDER_MAX_WORKERS];
+	sigset_t	 block, wait_mask;
 	time_t		 last_respawn = 0;
 	int		 n = worker_count(r->family), i, status, alive;
 	pid_t		 pid;
@@ -440,11 +485,16 @@ master_run(struct responder *r)
 	set_signal(SIGTERM, on_stop);
 	set_signal(SIGINT, on_stop);
 	set_signal(SIGCHLD, on_child);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &wait_mask);
 	for (i = 0; i < n; i++)
-		pids[i] = spawn_worker(r);
+		pids[i] = spawn_worker(r, &wait_mask);
 	log_info("started %d workers", n);
 	while (!stopping) {
-		pause();
+		sigsuspend(&wait_mask);
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			for (i = 0; i < n; i++)
 				if (pids[i] == pid)
@@ -460,7 +510,7 @@ master_run(struct responder *r)
 			if (time(NULL) - last_respawn < 1)
 				sleep(1);
 			last_respawn = time(NULL);
-			pids[i] = spawn_worker(r);
+			pids[i] = spawn_worker(r, &wait_mask);
 		}
 		child_exited = 0;
 	}

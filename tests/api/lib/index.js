@@ -20,7 +20,8 @@
 //   expect.js  node's assert, expectJson, expectError, expectKeys
 //   users.js   newUser(), registerAndLogin()
 //   mail.js    readMail(to) from the outbox, otpFrom(mail), startSmtpSink()
-//   stack.js   stack.url/var/mailDir/logDir, await stack.restart(env)
+//   stack.js   stack.url/var/mailDir/logDir, await stack.restart(env),
+//              await stack.start(env) (what a test stopped)
 'use strict';
 
 module.exports = {

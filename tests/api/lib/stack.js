@@ -1,5 +1,5 @@
 // stack.js -- where the stack under test is, from tests/with-stack's
-// environment, and a way to restart it with other settings.
+// environment, and ways to restart it or the parts of it a test stopped.
 'use strict';
 
 const { execFile } = require('node:child_process');
@@ -11,6 +11,18 @@ function need(name) {
 	if (!value)
 		throw new Error(`${name} is not set: run this file through tests/with-stack`);
 	return value;
+}
+
+// Run "./dev COMMAND" on the stack, with extra environment for the programs
+// it starts.
+async function dev(command, env) {
+	try {
+		await promisify(execFile)(need('FASTBACK_DEV'), [command], {
+			env: { ...process.env, ...env },
+		});
+	} catch (err) {
+		throw new Error(`./dev ${command} failed:\n${err.stderr || err.message}`);
+	}
 }
 
 const stack = {
@@ -25,13 +37,14 @@ const stack = {
 	// last until the next restart.  Asynchronous on purpose: fetch() must
 	// see the old nginx close its kept-alive connections, or it reuses one.
 	async restart(env = {}) {
-		try {
-			await promisify(execFile)(need('FASTBACK_DEV'), ['restart'], {
-				env: { ...process.env, ...env },
-			});
-		} catch (err) {
-			throw new Error(`./dev restart failed:\n${err.stderr || err.message}`);
-		}
+		await dev('restart', env);
+	},
+
+	// Start whatever part of the stack is not running, e.g. after a test
+	// stopped MariaDB or a responder: ./dev start leaves the running
+	// programs alone (nginx reloads), so env reaches only those it starts.
+	async start(env = {}) {
+		await dev('start', env);
 	},
 };
 
