@@ -170,6 +170,13 @@ db_connect(void)
 	return 0;
 }
 
+void
+db_library_end(void)
+{
+	db_disconnect();
+	mysql_library_end();
+}
+
 int
 db_ping(void)
 {

@@ -36,6 +36,9 @@ int		 db_connect(void);
 /* Close statements and the connection. */
 void		 db_disconnect(void);
 
+/* Release the client library's own memory, at process exit. */
+void		 db_library_end(void);
+
 /* Check the connection, reconnecting if needed.  Returns 0 or -1. */
 int		 db_ping(void);
 
