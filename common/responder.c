@@ -328,11 +328,12 @@ serve(struct responder *r, FCGX_Request *fr)
 	}
 	req.route = route;
 	rep.dialect = route->dialect;
+	/* The token before the body: strangers learn nothing of validation. */
 	if ((rc = read_body(fr, &req, &rep)) != 0)
 		goto done;
-	if ((route->flags & ROUTE_BODY) && parse_json_body(&req, &rep) != 0)
-		goto done;
 	if (authenticate(&req, &rep) != 0)
+		goto done;
+	if ((route->flags & ROUTE_BODY) && parse_json_body(&req, &rep) != 0)
 		goto done;
 	rc = route->handler(&req, &rep);
 	if (rep.status == 0 || rc != rep.status) {
