@@ -35,9 +35,15 @@
 static const char sql_read_committed[] =
 	"SET TRANSACTION ISOLATION LEVEL READ COMMITTED";
 
+/*
+ * A 'sending' row without a lease end was not written by a dispatcher,
+ * which always sets one; nothing else would ever take it, so it counts as
+ * expired, as the operator_failed_deliveries view promises.
+ */
 static const char sql_claim_expired[] =
 	"SELECT id, channel, target, payload, attempts FROM deliveries"
-	" WHERE state = 'sending' AND locked_until < UTC_TIMESTAMP(6)"
+	" WHERE state = 'sending'"
+	" AND (locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6))"
 	" AND FIND_IN_SET(channel, ?)"
 	" ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
