@@ -10,7 +10,7 @@ const { execFile } = require('node:child_process');
 const { promisify } = require('node:util');
 
 const {
-	test, diag, api, sleep, stack, assert, expectJson, expectError, newUser, registerAndLogin,
+	test, diag, api, sleep, until, stack, assert, expectJson, expectError, newUser, registerAndLogin,
 } = require('./lib');
 
 const run = promisify(execFile);
@@ -76,18 +76,6 @@ function authMaster() {
 	return pid;
 }
 
-// Poll fn every 20 ms until it returns something truthy; that is the result.
-async function waitFor(fn, ms, what) {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const value = fn();
-		if (value)
-			return value;
-		if (Date.now() > deadline)
-			assert.fail(`${what}: not within ${ms} ms`);
-		await sleep(20);
-	}
-}
 
 // What a log gained since it was size bytes long.
 function logSince(file, size) {
@@ -100,7 +88,7 @@ async function restartAuth(env = {}) {
 	const master = authMaster();
 	const pids = [master, ...childrenOf(master)];
 	process.kill(master, 'SIGTERM');
-	await waitFor(() => pids.every((p) => !alive(p)), 10000, 'fastback-auth stops');
+	await until('fastback-auth stops', () => pids.every((p) => !alive(p)), 10000);
 	await stack.start(env);
 	return authMaster();
 }
@@ -126,10 +114,10 @@ test('SIGKILL to a fastback-auth worker: the master replaces it within 2 s and r
 	await sleep(100);
 	process.kill(victim, 'SIGKILL');
 	const killedAt = Date.now();
-	const after = await waitFor(() => {
+	const after = await until(`a worker replacing ${victim} under master ${master}`, () => {
 		const now = childrenOf(master);
 		return now.length === before.length && !now.includes(victim) ? now : null;
-	}, 2000, `a worker replacing ${victim} under master ${master}`);
+	}, 2000);
 	const replacedAt = Date.now();
 	await sleep(200);
 	pinging = false;
@@ -188,8 +176,8 @@ test('SIGTERM to the fastback-auth master: every login in flight answers 200, th
 			assert.equal(typeof body.access_token, 'string');
 		}
 		const answeredAt = Date.now();
-		await waitFor(() => [master, ...workers].every((p) => !alive(p)), 5000,
-		    'the master and its workers exit after SIGTERM');
+		await until('the master and its workers exit after SIGTERM',
+		    () => [master, ...workers].every((p) => !alive(p)), 5000);
 		diag(`${inFlight} of ${n} logins in flight at SIGTERM; all answered, and ` +
 		    `every process gone ${Date.now() - answeredAt} ms after the last answer`);
 
@@ -210,7 +198,7 @@ test('SIGTERM to the fastback-auth master: every login in flight answers 200, th
 		// Whatever failed, the next tests need fastback-auth back.
 		await Promise.allSettled(logins);
 		if (termSent) {
-			await waitFor(() => !alive(master), 10000, 'the master exits').catch(() => {});
+			await until('the master exits', () => !alive(master), 10000).catch(() => {});
 			await stack.start();
 		}
 	}
@@ -233,7 +221,7 @@ test('MariaDB restarts: health 503 and ping 200 meanwhile, then a token from bef
 
 	await run('mariadb-admin', ['--no-defaults', '-S', runFile('mariadb.sock'), '-uroot', 'shutdown']);
 	try {
-		await waitFor(() => !alive(dbPid), 30000, 'mariadbd exits');
+		await until('mariadbd exits', () => !alive(dbPid), 30000);
 		for (let i = 0; i < rounds; i++) {
 			assert.deepEqual(expectJson(await api.get('/api/health'), 503),
 			    { status: 'unavailable', database: 'down' });
@@ -292,8 +280,8 @@ test('fastback-auth serves the socket spawn-fcgi hands it on fd 0', { timeout: 6
 	try {
 		pid = readPid(pidFile);
 		assert.ok(cmdline(pid).includes('fastback-auth'), `pid ${pid} is not fastback-auth`);
-		await waitFor(() => childrenOf(pid).length === expected, 5000,
-		    `${expected} workers under the spawned master ${pid}`);
+		await until(`${expected} workers under the spawned master ${pid}`,
+		    () => childrenOf(pid).length === expected, 5000);
 
 		const ping = await cgiFcgi(socket, '/api/ping');
 		assert.match(ping.head, /^Status: 200 OK\r\n/);
@@ -315,8 +303,8 @@ test('fastback-auth serves the socket spawn-fcgi hands it on fd 0', { timeout: 6
 		if (pid && alive(pid)) {
 			const pids = [pid, ...childrenOf(pid)];
 			process.kill(pid, 'SIGTERM');
-			await waitFor(() => pids.every((p) => !alive(p)), 10000,
-			    'the spawned responder exits after SIGTERM');
+			await until('the spawned responder exits after SIGTERM',
+			    () => pids.every((p) => !alive(p)), 10000);
 		}
 		fs.rmSync(socket, { force: true });
 		fs.rmSync(pidFile, { force: true });

@@ -15,7 +15,7 @@ const { spawn } = require('node:child_process');
 const { SMTPServer } = require('smtp-server');
 
 const {
-	test, after, diag, api, sql, sleep, stack, assert, expectJson, newUser, parseMail, otpFrom,
+	test, after, diag, api, sql, sleep, until, stack, assert, expectJson, newUser, parseMail, otpFrom,
 } = require('./lib');
 
 const SCRUBBED = '(removed after delivery)';
@@ -76,19 +76,6 @@ function micros(text) {
 	return Date.parse(`${m[1]}T${m[2]}Z`) * 1000 + Number((m[3] || '').padEnd(6, '0'));
 }
 
-// Poll until check() returns something true; a bounded wait, never a blind
-// sleep.
-async function until(what, check, timeout = 10000) {
-	const deadline = Date.now() + timeout;
-	for (;;) {
-		const value = check();
-		if (value)
-			return value;
-		if (Date.now() > deadline)
-			throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-		await sleep(POLL_MS);
-	}
-}
 
 // Wait until delivery id reaches one of the final states; resolves to its
 // row.

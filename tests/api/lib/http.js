@@ -56,4 +56,18 @@ async function api(method, path, options = {}) {
 for (const method of ['get', 'post', 'put', 'patch', 'delete'])
 	api[method] = (path, options) => api(method.toUpperCase(), path, options);
 
-module.exports = { api, sleep };
+// Poll check() every `every` ms until it returns something truthy, which
+// is the result; fail after timeout ms.  A bounded wait, never a blind sleep.
+async function until(what, check, timeout = 10000, every = 20) {
+	const deadline = Date.now() + timeout;
+	for (;;) {
+		const value = await check();
+		if (value)
+			return value;
+		if (Date.now() > deadline)
+			throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+		await sleep(every);
+	}
+}
+
+module.exports = { api, sleep, until };

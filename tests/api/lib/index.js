@@ -15,7 +15,8 @@
 // "TESTS += tests/api/NAME.test.js".
 //   tap.js     test(), test.skip(), test.todo(), after(), diag()
 //   http.js    api(method, path, {json, body, headers, token, tokenScheme}),
-//              api.get/post/put/patch/delete; nginx's 429s are waited out
+//              api.get/post/put/patch/delete; nginx's 429s are waited out;
+//              sleep(ms), until(what, check, timeout) polls with a deadline
 //   sql.js     sql(query, params) -> rows of strings; sql.value, sql.count
 //   expect.js  node's assert, expectJson, expectError, expectKeys
 //   users.js   newUser(), registerAndLogin()
