@@ -13,12 +13,14 @@
 #include <strings.h>
 #include <time.h>
 
+#include <json-c/json.h>
 #include <jwt.h>
 
 #include "alloc.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "outbox.h"
 #include "request.h"
 #include "token.h"
 #include "valid.h"
@@ -216,25 +218,114 @@ token_verify(const char *token, size_t len, struct auth *auth)
 	return st;
 }
 
-int
-token_revoke(const char *jti, const char *reason)
+/*
+ * Tell the user's sockets that sessions ended (room "user:<id>", event
+ * "session_revoked"), so the notifier can close the sockets of a token
+ * that no longer works.  jti NULL: every session but keep.  Returns 0/-1.
+ */
+static int
+revoked_event(long long user_id, const char *jti, const char *keep,
+    const char *reason)
 {
-	if (db_exec("UPDATE sessions SET revoked_at = UTC_TIMESTAMP(6), "
-	    "revoked_reason = ? WHERE jti = ? AND revoked_at IS NULL", "ss",
-	    reason, jti) != DB_OK)
+	struct json_object	*o = json_object_new_object();
+	char			 room[32];
+	int			 rc;
+
+	json_object_object_add(o, "user_id", json_object_new_int64(user_id));
+	if (jti != NULL)
+		json_object_object_add(o, "jti", json_object_new_string(jti));
+	else {
+		json_object_object_add(o, "all", json_object_new_boolean(1));
+		json_object_object_add(o, "except", keep == NULL ? NULL :
+		    json_object_new_string(keep));
+	}
+	json_object_object_add(o, "reason", json_object_new_string(reason));
+	snprintf(room, sizeof(room), "user:%lld", user_id);
+	rc = outbox_event(room, "session_revoked", o);
+	json_object_put(o);
+	return rc;
+}
+
+/*
+ * Run a revocation and its event in the caller's transaction, or in one
+ * of its own.  update() returns the rows revoked or -1.
+ */
+static long long
+revoke_atomically(long long (*update)(const void *), const void *arg,
+    long long user_id, const char *jti, const char *keep, const char *reason)
+{
+	long long	 n;
+	int		 own = !db_in_transaction();
+
+	if (own && db_begin() == -1)
 		return -1;
-	return db_affected() > 0;
+	n = update(arg);
+	if (n > 0 && revoked_event(user_id, jti, keep, reason) == -1)
+		n = -1;
+	if (own) {
+		if (n == -1)
+			db_rollback();
+		else if (db_commit() == -1)
+			n = -1;
+	}
+	return n;
+}
+
+struct revoke_one {
+	long long	 user_id;
+	const char	*jti;
+	const char	*reason;
+};
+
+static long long
+revoke_one_update(const void *arg)
+{
+	const struct revoke_one	*r = arg;
+
+	if (db_exec("UPDATE sessions SET revoked_at = UTC_TIMESTAMP(6), "
+	    "revoked_reason = ? WHERE jti = ? AND user_id = ? AND "
+	    "revoked_at IS NULL", "ssi", r->reason, r->jti, r->user_id) != DB_OK)
+		return -1;
+	return (long long)db_affected();
+}
+
+int
+token_revoke(long long user_id, const char *jti, const char *reason)
+{
+	struct revoke_one	 r = { user_id, jti, reason };
+	long long		 n;
+
+	n = revoke_atomically(revoke_one_update, &r, user_id, jti, NULL,
+	    reason);
+	return n < 0 ? -1 : n > 0;
+}
+
+struct revoke_all {
+	long long	 user_id;
+	const char	*keep;
+	const char	*reason;
+};
+
+static long long
+revoke_all_update(const void *arg)
+{
+	const struct revoke_all	*r = arg;
+
+	if (db_exec("UPDATE sessions SET revoked_at = UTC_TIMESTAMP(6), "
+	    "revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL "
+	    "AND jti <> ?", "sis", r->reason, r->user_id,
+	    r->keep != NULL ? r->keep : "") != DB_OK)
+		return -1;
+	return (long long)db_affected();
 }
 
 long long
 token_revoke_user(long long user_id, const char *reason, const char *keep)
 {
-	if (db_exec("UPDATE sessions SET revoked_at = UTC_TIMESTAMP(6), "
-	    "revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL "
-	    "AND jti <> ?", "sis", reason, user_id,
-	    keep != NULL ? keep : "") != DB_OK)
-		return -1;
-	return (long long)db_affected();
+	struct revoke_all	 r = { user_id, keep, reason };
+
+	return revoke_atomically(revoke_all_update, &r, user_id, NULL, keep,
+	    reason);
 }
 
 void

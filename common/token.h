@@ -66,12 +66,17 @@ char		*token_issue(long long user_id, const struct request *req,
  */
 enum token_status token_verify(const char *token, size_t len, struct auth *);
 
-/* Revoke one session.  Returns 1 if it was live, 0 if not, -1 on error. */
-int		 token_revoke(const char *jti, const char *reason);
+/*
+ * Revoke one session of user_id, and announce it with a "session_revoked"
+ * event in the room "user:<id>", in the caller's transaction or in one of
+ * its own.  Returns 1 if it was live, 0 if not, -1 on error.
+ */
+int		 token_revoke(long long user_id, const char *jti,
+		    const char *reason);
 
 /*
- * Revoke every live session of a user except keep_jti (may be NULL).
- * Returns the number revoked or -1.
+ * Revoke every live session of a user except keep_jti (may be NULL), with
+ * one event as above.  Returns the number revoked or -1.
  */
 long long	 token_revoke_user(long long user_id, const char *reason,
 		    const char *keep_jti);

@@ -90,7 +90,7 @@ auth_logout(struct request *req, struct reply *rep)
 	if (rep->dialect == DIALECT_000 &&
 	    (rc = logout_body_token(req, rep)) != 0)
 		return rc;
-	if (token_revoke(req->auth.jti, "logout") == -1)
+	if (token_revoke(req->auth.user_id, req->auth.jti, "logout") == -1)
 		return reply_db_error(rep);
 	switch (rep->dialect) {
 	case DIALECT_000:
@@ -172,7 +172,8 @@ refresh_tx(void *arg)
 	    &r->expires_in);
 	if (r->token == NULL)
 		return DB_ERROR;
-	switch (token_revoke(r->req->auth.jti, "refresh")) {
+	switch (token_revoke(r->req->auth.user_id, r->req->auth.jti,
+	    "refresh")) {
 	case 1:
 		return DB_OK;
 	case 0:

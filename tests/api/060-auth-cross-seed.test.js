@@ -136,3 +136,40 @@ test('reset-password revokes the sessions of every seed\'s login; the new passwo
 	}
 	assert.equal(liveSessions(user.id), 5);
 });
+
+// The notifier learns of revocations from the events table: each one writes
+// a "session_revoked" event to the user's room, in the same transaction.
+function revokedEvents(userId) {
+	return sql('SELECT seq, payload FROM events WHERE room = ? AND event = \'session_revoked\' ORDER BY seq',
+	    [`user:${userId}`]).map(([seq, payload]) => ({ seq: Number(seq), ...JSON.parse(payload) }));
+}
+
+test('every revocation (logout, refresh, password reset) announces itself in the user\'s room, in commit order', async () => {
+	const user = await registerVia('003');
+	const a = await loginVia('002', user);
+	const b = await loginVia('004', user);
+	expectJson(await api.post('/api/auth/logout', { token: a }), 200);
+	const fresh = expectJson(await api.post('/api/user/generate_jwt', { token: b, json: {} }), 200).jwt_token;
+	expectJson(await api.delete('/logout', { json: { access_token: fresh } }), 200);
+	const c = await loginVia('000', user);
+	const since = Date.now() - 1000;
+	expectJson(await api.post('/api/user/forgot-password', { json: { email: user.email } }), 200);
+	const code = otpFrom(await readMail(user.email, { since }));
+	expectJson(await api.post('/api/user/reset-password', { json: { email: user.email, otp: code,
+	    password: `reset-${code}-again` } }), 200);
+
+	const events = revokedEvents(user.id);
+	assert.deepEqual(events.map((e) => e.reason), ['logout', 'refresh', 'logout', 'password_reset']);
+	assert.deepEqual(events.slice(0, 3).map((e) => e.jti), [jtiOf(a), jtiOf(b), jtiOf(fresh)]);
+	assert.equal(events[3].all, true);
+	assert.equal(events[3].except, null);
+	assert.ok(events.every((e) => e.user_id === user.id));
+	assert.ok(events.every((e, i) => i === 0 || e.seq > events[i - 1].seq));
+	assert.equal(sessionOf(c).revoked_reason, 'password_reset');
+	// A logout of a token already dead writes nothing.
+	expectEnvelope(await api.delete('/logout', { json: { access_token: a } }), 403, '000', 'Token is invalid.');
+	assert.equal(revokedEvents(user.id).length, 4);
+	// seq is gapless: as many values as rows, no holes.
+	const [[n, lo, hi]] = sql('SELECT COUNT(*), MIN(seq), MAX(seq) FROM events');
+	assert.equal(Number(hi) - Number(lo) + 1, Number(n));
+});
