@@ -247,19 +247,24 @@ revoked_event(long long user_id, const char *jti, const char *keep,
 }
 
 /*
- * Run a revocation and its event in the caller's transaction, or in one
- * of its own.  update() returns the rows revoked or -1.
+ * Revoke the session jti of user_id, or when jti is NULL every one but
+ * keep, with its event, in the caller's transaction or in one of its own.
+ * The user_id index finds the rows either way.  Returns the count or -1.
  */
 static long long
-revoke_atomically(long long (*update)(const void *), const void *arg,
-    long long user_id, const char *jti, const char *keep, const char *reason)
+revoke(long long user_id, const char *jti, const char *keep,
+    const char *reason)
 {
-	long long	 n;
+	long long	 n = -1;
 	int		 own = !db_in_transaction();
 
 	if (own && db_begin() == -1)
 		return -1;
-	n = update(arg);
+	if (db_exec("UPDATE sessions SET revoked_at = UTC_TIMESTAMP(6), "
+	    "revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL "
+	    "AND (? IS NULL OR jti = ?) AND jti <> ?", "sisss", reason,
+	    user_id, jti, jti, keep != NULL ? keep : "") == DB_OK)
+		n = (long long)db_affected();
 	if (n > 0 && revoked_event(user_id, jti, keep, reason) == -1)
 		n = -1;
 	if (own) {
@@ -271,61 +276,18 @@ revoke_atomically(long long (*update)(const void *), const void *arg,
 	return n;
 }
 
-struct revoke_one {
-	long long	 user_id;
-	const char	*jti;
-	const char	*reason;
-};
-
-static long long
-revoke_one_update(const void *arg)
-{
-	const struct revoke_one	*r = arg;
-
-	if (db_exec("UPDATE sessions SET revoked_at = UTC_TIMESTAMP(6), "
-	    "revoked_reason = ? WHERE jti = ? AND user_id = ? AND "
-	    "revoked_at IS NULL", "ssi", r->reason, r->jti, r->user_id) != DB_OK)
-		return -1;
-	return (long long)db_affected();
-}
-
 int
 token_revoke(long long user_id, const char *jti, const char *reason)
 {
-	struct revoke_one	 r = { user_id, jti, reason };
-	long long		 n;
+	long long	 n = revoke(user_id, jti, NULL, reason);
 
-	n = revoke_atomically(revoke_one_update, &r, user_id, jti, NULL,
-	    reason);
 	return n < 0 ? -1 : n > 0;
-}
-
-struct revoke_all {
-	long long	 user_id;
-	const char	*keep;
-	const char	*reason;
-};
-
-static long long
-revoke_all_update(const void *arg)
-{
-	const struct revoke_all	*r = arg;
-
-	if (db_exec("UPDATE sessions SET revoked_at = UTC_TIMESTAMP(6), "
-	    "revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL "
-	    "AND jti <> ?", "sis", r->reason, r->user_id,
-	    r->keep != NULL ? r->keep : "") != DB_OK)
-		return -1;
-	return (long long)db_affected();
 }
 
 long long
 token_revoke_user(long long user_id, const char *reason, const char *keep)
 {
-	struct revoke_all	 r = { user_id, keep, reason };
-
-	return revoke_atomically(revoke_all_update, &r, user_id, NULL, keep,
-	    reason);
+	return revoke(user_id, NULL, keep, reason);
 }
 
 void
