@@ -123,6 +123,13 @@ reply_db_error(struct reply *rep)
 }
 
 void
+json_add_string(struct json_object *o, const char *key, const char *s)
+{
+	json_object_object_add(o, key, s == NULL ? NULL :
+	    json_object_new_string(s));
+}
+
+void
 reply_header(struct reply *rep, const char *name, const char *value)
 {
 	if (strpbrk(name, "\r\n") != NULL || strpbrk(value, "\r\n") != NULL) {

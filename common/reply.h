@@ -65,6 +65,12 @@ int	reply_invalid(struct reply *, const char *field, const char *why);
 /* 500 after a database failure; the detail is already logged.  Returns 500. */
 int	reply_db_error(struct reply *);
 
+/*
+ * Add key: s to a JSON object being built, or key: null when s is NULL
+ * (a SQL NULL read with db_get()).
+ */
+void	json_add_string(struct json_object *, const char *key, const char *s);
+
 /* Add a response header; name and value must not contain CR or LF. */
 void	reply_header(struct reply *, const char *name, const char *value);
 

@@ -42,7 +42,6 @@
 #define RESPONDER_DRAIN_SECS	5	/* how long a stopping worker drains */
 
 static volatile sig_atomic_t	 stopping;
-static volatile sig_atomic_t	 child_exited;
 static int			 workers_override;	/* --workers */
 
 struct responder {
@@ -59,11 +58,11 @@ on_stop(int sig)
 	stopping = 1;
 }
 
+/* SIGCHLD is ignored by default; a handler lets it end sigsuspend(). */
 static void
 on_child(int sig)
 {
 	(void)sig;
-	child_exited = 1;
 }
 
 /* SIGALRM only has to interrupt a blocking accept(). */
@@ -531,7 +530,6 @@ master_run(struct responder *r)
 			last_respawn = time(NULL);
 			pids[i] = spawn_worker(r, &wait_mask);
 		}
-		child_exited = 0;
 	}
 	log_info("stopping: waiting for workers to finish their requests");
 	for (i = 0; i < n; i++)

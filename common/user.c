@@ -10,6 +10,7 @@
 
 #include "alloc.h"
 #include "db.h"
+#include "reply.h"
 #include "user.h"
 
 #define USER_SELECT \
@@ -96,13 +97,6 @@ user_free(struct user *u)
 	free(u->avatar_url);
 	free(u->created_at);
 	memset(u, 0, sizeof(*u));
-}
-
-void
-json_add_string(struct json_object *o, const char *key, const char *s)
-{
-	json_object_object_add(o, key, s == NULL ? NULL :
-	    json_object_new_string(s));
 }
 
 struct json_object *

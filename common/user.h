@@ -49,8 +49,4 @@ struct json_object *user_json(const struct user *, unsigned int flags);
  */
 const char	*user_display_name(const struct user *, char *buf, size_t n);
 
-/* Add key: string, or key: null when s is NULL. */
-void		 json_add_string(struct json_object *, const char *key,
-		    const char *s);
-
 #endif

@@ -7,7 +7,6 @@
 #include "db.h"
 #include "reply.h"
 #include "request.h"
-#include "user.h"
 
 /* GET /: 000's greeting.  200. */
 int
