@@ -113,6 +113,12 @@ static const struct conf_key conf_keys[] = {
 	    "3600000", 10, 604800000),
 	INT("dispatcher", "lease", dispatcher_lease, "300", 5, 86400),
 
+	/* [sync]: wallets family (keys go here) */
+
+	/* [chat] and [push]: conversations family (keys go here) */
+
+	/* [webhook]: destinations family and the dispatcher (keys go here) */
+
 	STR("notifier", "listen", notifier_listen, "127.0.0.1:8090"),
 	STR("notifier", "api_url", notifier_api_url, "http://127.0.0.1:8081"),
 

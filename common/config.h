@@ -95,6 +95,12 @@ struct config {
 	long	 dispatcher_backoff_max_ms;
 	int	 dispatcher_lease;	/* seconds a claimed row stays ours */
 
+	/* [sync]: wallets family (fields go here) */
+
+	/* [chat] and [push]: conversations family (fields go here) */
+
+	/* [webhook]: destinations family and the dispatcher (fields go here) */
+
 	/* [notifier] */
 	char	*notifier_listen;	/* host:port the WebSocket server binds */
 	char	*notifier_api_url;	/* nginx's loopback listener, for its calls */

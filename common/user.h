@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "db.h"
+
 struct json_object;
 
 struct user {
@@ -48,5 +50,12 @@ struct json_object *user_json(const struct user *, unsigned int flags);
  * capitalised local part of the e-mail.  Writes into buf (size n).
  */
 const char	*user_display_name(const struct user *, char *buf, size_t n);
+
+/*
+ * Delete user id and everything that is only theirs (user_delete.c), inside
+ * the caller's transaction; the caller writes the events.  Returns DB_OK or
+ * the failure (DB_CONFLICT: retry the transaction).
+ */
+enum db_status	 user_delete(long long id);
 
 #endif
