@@ -1,6 +1,8 @@
 /*
  * outbox.c -- appending to the events and deliveries tables.
  */
+#include <stdio.h>
+
 #include <json-c/json.h>
 
 #include "db.h"
@@ -65,4 +67,39 @@ outbox_mail(const char *to, const char *subject, const char *text)
 	rc = outbox_delivery("mail", to, o, NULL);
 	json_object_put(o);
 	return rc;
+}
+
+int
+outbox_push(long long user_id, const char *title, const char *body,
+    struct json_object *data)
+{
+	struct db_result	*res;
+	struct json_object	*o, *ids;
+	char			 target[32];
+	size_t			 i, n;
+	int			 rc;
+
+	if (db_query(&res, "SELECT device_id FROM devices WHERE user_id = ? "
+	    "ORDER BY id", "i", user_id) != DB_OK)
+		return -1;
+	if ((n = db_rows(res)) == 0) {
+		db_result_free(res);
+		return 1;
+	}
+	ids = json_object_new_array_ext((int)n);
+	for (i = 0; i < n; i++)
+		json_object_array_add(ids,
+		    json_object_new_string(db_get(res, i, 0)));
+	db_result_free(res);
+
+	o = json_object_new_object();
+	json_object_object_add(o, "device_ids", ids);
+	json_object_object_add(o, "title", json_object_new_string(title));
+	json_object_object_add(o, "body", json_object_new_string(body));
+	json_object_object_add(o, "data", data != NULL ?
+	    json_object_get(data) : json_object_new_object());
+	snprintf(target, sizeof(target), "user:%lld", user_id);
+	rc = outbox_delivery("push", target, o, NULL);
+	json_object_put(o);
+	return rc == 0 ? 0 : -1;
 }

@@ -31,4 +31,14 @@ int	outbox_delivery(const char *channel, const char *target,
 /* Queue a plain-text mail: payload {"to","subject","text"}.  As above. */
 int	outbox_mail(const char *to, const char *subject, const char *text);
 
+/*
+ * Queue one push to every registered device of user_id (the devices table):
+ * payload {"device_ids", "title", "body", "data"}, which the dispatcher's
+ * push channel posts to the configured gateway.  data is borrowed and may
+ * be NULL.  Returns 0 when queued, 1 when the user has no device, -1 on
+ * error.
+ */
+int	outbox_push(long long user_id, const char *title, const char *body,
+	    struct json_object *data);
+
 #endif
