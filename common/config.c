@@ -115,7 +115,9 @@ static const struct conf_key conf_keys[] = {
 
 	/* [sync]: wallets family (keys go here) */
 
-	/* [chat] and [push]: conversations family (keys go here) */
+	/* [chat]: conversations family (keys go here) */
+
+	/* [push]: users family, the dispatcher push channel (keys go here) */
 
 	/* [webhook]: destinations family and the dispatcher (keys go here) */
 

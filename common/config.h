@@ -97,7 +97,9 @@ struct config {
 
 	/* [sync]: wallets family (fields go here) */
 
-	/* [chat] and [push]: conversations family (fields go here) */
+	/* [chat]: conversations family (fields go here) */
+
+	/* [push]: users family, the dispatcher push channel (fields go here) */
 
 	/* [webhook]: destinations family and the dispatcher (fields go here) */
 
