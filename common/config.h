@@ -98,6 +98,9 @@ struct config {
 	/* [sync]: wallets family (fields go here) */
 
 	/* [chat]: conversations family (fields go here) */
+	int	 chat_max_message_length;	/* characters of a message */
+	int	 chat_page_size;	/* messages/conversations per page */
+	int	 chat_max_page_size;	/* largest ?limit= */
 
 	/* [push]: users family, the dispatcher push channel (fields go here) */
 
