@@ -143,7 +143,7 @@ private_with(struct request *req, struct reply *rep, long long user,
 }
 
 /*
- * POST /api/conversations/private/{user_id}: get or make the private
+ * POST /api/private-chats/{user_id}: get or make the private
  * chat with that user (the notifier's join_private).  200 or 201
  * {"chat_id", "conversation_id", "created", "other_user", "conversation"}.
  */
