@@ -13,14 +13,45 @@
 #include "user.h"
 
 /*
- * Conversations family: groups whose last admin is this user get a new
- * admin before the memberships cascade away.  Returns a DB status.
+ * Conversations family: groups whose last admin is this user get their
+ * longest-standing other member as admin, and conversations this user is
+ * the last member of are deleted, before the memberships, messages,
+ * receipts and files cascade away.  Private chats with someone else stay
+ * for that member.  Returns a DB status.
  */
 static enum db_status
 delete_conversations(long long id)
 {
-	(void)id;
-	return DB_OK;
+	struct db_result	*r;
+	enum db_status		 rc;
+	size_t			 i;
+
+	if ((rc = db_query(&r, "SELECT me.conversation_id FROM "
+	    "conversation_members me JOIN conversations c ON "
+	    "c.id = me.conversation_id WHERE me.user_id = ? AND "
+	    "me.role = 'admin' AND c.kind = 'group' AND NOT EXISTS (SELECT 1 "
+	    "FROM conversation_members o WHERE o.conversation_id = "
+	    "me.conversation_id AND o.user_id <> ? AND o.role = 'admin') "
+	    "FOR UPDATE", "ii", id, id)) != DB_OK)
+		return rc;
+	for (i = 0; i < db_rows(r) && rc == DB_OK; i++)
+		rc = db_exec("UPDATE conversation_members SET role = 'admin' "
+		    "WHERE conversation_id = ? AND user_id <> ? "
+		    "ORDER BY joined_at, user_id LIMIT 1", "ii",
+		    db_get_int(r, i, 0), id);
+	db_result_free(r);
+	if (rc != DB_OK)
+		return rc;
+	if ((rc = db_query(&r, "SELECT me.conversation_id FROM "
+	    "conversation_members me WHERE me.user_id = ? AND NOT EXISTS "
+	    "(SELECT 1 FROM conversation_members o WHERE o.conversation_id = "
+	    "me.conversation_id AND o.user_id <> ?)", "ii", id, id)) != DB_OK)
+		return rc;
+	for (i = 0; i < db_rows(r) && rc == DB_OK; i++)
+		rc = db_exec("DELETE FROM conversations WHERE id = ? AND "
+		    "kind <> 'public'", "i", db_get_int(r, i, 0));
+	db_result_free(r);
+	return rc;
 }
 
 /*
