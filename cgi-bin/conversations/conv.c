@@ -16,25 +16,32 @@
 #include "reply.h"
 
 /*
- * One page of a user's conversations in one statement.  Both per-row
- * subqueries are index lookups: the last visible message walks
- * messages_conversation backwards from the end, the unread count reads the
- * member's own range of receipts_unread.  Parameters: user, before,
- * favourites only, pinned only, limit.
+ * One page of a user's conversations in one statement, every part an index
+ * range: the member's rows along members_user (forced: with few rows the
+ * optimizer would rather walk the primary key), the last visible message
+ * by a backwards walk of messages_conversation that stops at the first
+ * live row (ORDER BY id DESC LIMIT 1; MAX() would read the whole
+ * conversation past the filter on deleted_at), and the unread count from
+ * the member's own unread entries of receipts_unread, one equality range
+ * per unread status.  Parameters: user, before, favourites only, pinned
+ * only, limit.
  */
 #define CONV_LIST_SQL	"SELECT c.id, c.kind, c.name, me.role, me.favorite, " \
 	"me.pinned, lm.id, lm.body, " SQL_TIME("lm.created_at") ", " \
 	"lm.sender_id, (SELECT COUNT(*) FROM receipts r WHERE " \
 	"r.user_id = me.user_id AND r.conversation_id = me.conversation_id " \
-	"AND r.status IN ('sent', 'delivered') AND " \
+	"AND r.status = 'delivered' AND r.message_id > me.cleared_before) + " \
+	"(SELECT COUNT(*) FROM receipts r WHERE r.user_id = me.user_id AND " \
+	"r.conversation_id = me.conversation_id AND r.status = 'sent' AND " \
 	"r.message_id > me.cleared_before), " SQL_TIME("c.created_at") \
-	" FROM conversation_members me JOIN conversations c ON " \
-	"c.id = me.conversation_id LEFT JOIN messages lm ON lm.id = " \
-	"(SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = " \
-	"me.conversation_id AND m.deleted_at IS NULL AND " \
-	"m.id > me.cleared_before) WHERE me.user_id = ? AND " \
-	"me.conversation_id < ? AND (? = 0 OR me.favorite) AND " \
-	"(? = 0 OR me.pinned) ORDER BY me.conversation_id DESC LIMIT ?"
+	" FROM conversation_members me FORCE INDEX (members_user) " \
+	"JOIN conversations c ON c.id = me.conversation_id " \
+	"LEFT JOIN messages lm ON lm.id = (SELECT m.id FROM messages m " \
+	"WHERE m.conversation_id = me.conversation_id AND m.deleted_at IS NULL " \
+	"AND m.id > me.cleared_before ORDER BY m.id DESC LIMIT 1) " \
+	"WHERE me.user_id = ? AND me.conversation_id < ? AND " \
+	"(? = 0 OR me.favorite) AND (? = 0 OR me.pinned) " \
+	"ORDER BY me.conversation_id DESC LIMIT ?"
 
 enum { CL_ID, CL_KIND, CL_NAME, CL_ROLE, CL_FAV, CL_PIN, CL_LM_ID, CL_LM_BODY,
 	CL_LM_TIME, CL_LM_SENDER, CL_UNREAD, CL_CREATED };
