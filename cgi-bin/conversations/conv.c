@@ -46,14 +46,19 @@
 enum { CL_ID, CL_KIND, CL_NAME, CL_ROLE, CL_FAV, CL_PIN, CL_LM_ID, CL_LM_BODY,
 	CL_LM_TIME, CL_LM_SENDER, CL_UNREAD, CL_CREATED };
 
-/* Every member of the conversations of a page (ids lo..hi), one statement. */
+/*
+ * Every member of the conversations of a page (ids lo..hi, with the same
+ * filters), one statement.  Parameters: user, lo, hi, favourites only,
+ * pinned only.
+ */
 #define CONV_PEOPLE_SQL	"SELECT mm.conversation_id, u.id, u.username, " \
 	"u.email, u.first_name, u.last_name, u.avatar_url, mm.role " \
-	"FROM conversation_members me JOIN conversation_members mm ON " \
-	"mm.conversation_id = me.conversation_id JOIN users u ON " \
-	"u.id = mm.user_id WHERE me.user_id = ? AND me.conversation_id " \
-	"BETWEEN ? AND ? ORDER BY mm.conversation_id DESC, mm.joined_at, " \
-	"mm.user_id"
+	"FROM conversation_members me FORCE INDEX (members_user) " \
+	"JOIN conversation_members mm ON mm.conversation_id = " \
+	"me.conversation_id JOIN users u ON u.id = mm.user_id " \
+	"WHERE me.user_id = ? AND me.conversation_id BETWEEN ? AND ? AND " \
+	"(? = 0 OR me.favorite) AND (? = 0 OR me.pinned) " \
+	"ORDER BY mm.conversation_id DESC, mm.joined_at, mm.user_id"
 
 /* A member as JSON from columns col.. (id, username, email, first, last, avatar, role). */
 static struct json_object *
@@ -191,15 +196,16 @@ conv_list(long long user_id, long long limit, long long before, int only,
 	    (long long)(only == 'f'), (long long)(only == 'p'), limit) != DB_OK)
 		return NULL;
 	n = db_rows(r);
-	if (n > 0 && db_query(&ppl, CONV_PEOPLE_SQL, "iii", user_id,
-	    db_get_int(r, n - 1, CL_ID), db_get_int(r, 0, CL_ID)) != DB_OK) {
+	if (n > 0 && db_query(&ppl, CONV_PEOPLE_SQL, "iiiii", user_id,
+	    db_get_int(r, n - 1, CL_ID), db_get_int(r, 0, CL_ID),
+	    (long long)(only == 'f'), (long long)(only == 'p')) != DB_OK) {
 		db_result_free(r);
 		return NULL;
 	}
 	list = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		o = conv_row_json(r, i, user_id);
-		/* People of conversations filtered out of the page come first. */
+		/* A membership made between the two statements: not on this page. */
 		while (p < db_rows(ppl) &&
 		    db_get_int(ppl, p, 0) > db_get_int(r, i, CL_ID))
 			p++;
