@@ -51,7 +51,28 @@ delete_conversations(long long id)
 		rc = db_exec("DELETE FROM conversations WHERE id = ? AND "
 		    "kind <> 'public'", "i", db_get_int(r, i, 0));
 	db_result_free(r);
-	return rc;
+	if (rc != DB_OK)
+		return rc;
+	/*
+	 * The user's messages are about to cascade away: the other members'
+	 * unread counters and each conversation's last message must not
+	 * count them.
+	 */
+	if ((rc = db_exec("UPDATE conversation_members m JOIN (SELECT "
+	    "r.user_id, r.conversation_id, COUNT(*) AS n FROM receipts r "
+	    "JOIN messages x ON x.id = r.message_id JOIN conversation_members "
+	    "o ON o.conversation_id = r.conversation_id AND o.user_id = "
+	    "r.user_id WHERE x.sender_id = ? AND r.status <> 'read' AND "
+	    "r.message_id > o.cleared_before GROUP BY r.user_id, "
+	    "r.conversation_id) g ON g.user_id = m.user_id AND "
+	    "g.conversation_id = m.conversation_id SET m.unread = "
+	    "IF(m.unread > g.n, m.unread - g.n, 0)", "i", id)) != DB_OK)
+		return rc;
+	return db_exec("UPDATE conversations c JOIN conversation_members me "
+	    "ON me.conversation_id = c.id AND me.user_id = ? SET "
+	    "c.last_message_id = (SELECT m.id FROM messages m WHERE "
+	    "m.conversation_id = c.id AND m.sender_id <> ? AND "
+	    "m.deleted_at IS NULL ORDER BY m.id DESC LIMIT 1)", "ii", id, id);
 }
 
 /*

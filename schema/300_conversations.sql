@@ -10,18 +10,23 @@
 -- so its cost does not grow with the table (1,000 or 1 million messages):
 --   messages of a conversation      messages_conversation (conversation_id, id)
 --   a user's conversations          members_user (user_id, conversation_id)
---   a conversation's last message   messages_conversation, backwards, 1 row
---   a member's unread count         receipts_unread (user_id, conversation_id,
---                                   status, message_id): counts the member's
---                                   own unread receipts only
+--   a conversation's last message   conversations.last_message_id, kept
+--                                   on every post and delete (a primary-key
+--                                   lookup; hidden when not above the
+--                                   member's cleared_before)
+--   a member's unread count         conversation_members.unread, kept on
+--                                   post, delete, read and clear
+--   a member's unread receipts      receipts_unread (user_id, conversation_id,
+--                                   status, message_id), for message_read
 --   a user's files, a message's or a chat's files: files_* (key, id)
 --
 -- Deleting a user (common/user_delete.c): the user's messages, receipts,
 -- files and memberships go by ON DELETE CASCADE; private chats stay for the
 -- other member (pair_low/pair_high become NULL); a group whose last admin
--- goes gets its longest-standing member as admin, and a conversation left
--- without members is deleted, both by delete_conversations() before the
--- DELETE FROM users.
+-- goes gets its longest-standing member as admin, a conversation left
+-- without members is deleted, and the others' last_message_id and unread
+-- counters are set right, all by delete_conversations() before the DELETE
+-- FROM users.
 
 CREATE TABLE IF NOT EXISTS conversations (
 	id		BIGINT UNSIGNED NOT NULL AUTO_INCREMENT
@@ -34,6 +39,8 @@ CREATE TABLE IF NOT EXISTS conversations (
 			COMMENT 'private: the smaller user id of the pair',
 	pair_high	BIGINT UNSIGNED NULL
 			COMMENT 'private: the larger user id of the pair',
+	last_message_id	BIGINT UNSIGNED NULL
+			COMMENT 'newest live message (private, group); kept by the code',
 	created_at	DATETIME(6) NOT NULL DEFAULT UTC_TIMESTAMP(6)
 			COMMENT 'creation time, UTC',
 	PRIMARY KEY (id),
@@ -63,6 +70,8 @@ CREATE TABLE IF NOT EXISTS conversation_members (
 	cleared_before	BIGINT UNSIGNED NOT NULL DEFAULT 0
 			COMMENT 'clear chat: messages with id <= this are hidden from this member',
 	cleared_at	DATETIME(6) NULL COMMENT 'last clear chat, UTC',
+	unread		INT UNSIGNED NOT NULL DEFAULT 0
+			COMMENT 'messages of others not yet read and not cleared; kept by the code',
 	joined_at	DATETIME(6) NOT NULL DEFAULT UTC_TIMESTAMP(6)
 			COMMENT 'membership start, UTC: who is longest-standing',
 	PRIMARY KEY (conversation_id, user_id),

@@ -16,29 +16,21 @@
 #include "reply.h"
 
 /*
- * One page of a user's conversations in one statement, every part an index
- * range: the member's rows along members_user (forced: with few rows the
- * optimizer would rather walk the primary key), the last visible message
- * by a backwards walk of messages_conversation that stops at the first
- * live row (ORDER BY id DESC LIMIT 1; MAX() would read the whole
- * conversation past the filter on deleted_at), and the unread count from
- * the member's own unread entries of receipts_unread, one equality range
- * per unread status.  Parameters: user, before, favourites only, pinned
- * only, limit.
+ * One page of a user's conversations in one statement of primary-key
+ * lookups after an index range: the member's rows along members_user
+ * (forced: with few rows the optimizer would rather walk the primary key),
+ * the conversation, and its last message by the kept last_message_id
+ * (hidden when the member cleared the chat after it).  The unread count is
+ * the member's kept counter.  Parameters: user, before, favourites only,
+ * pinned only, limit.
  */
 #define CONV_LIST_SQL	"SELECT c.id, c.kind, c.name, me.role, me.favorite, " \
 	"me.pinned, lm.id, lm.body, " SQL_TIME("lm.created_at") ", " \
-	"lm.sender_id, (SELECT COUNT(*) FROM receipts r WHERE " \
-	"r.user_id = me.user_id AND r.conversation_id = me.conversation_id " \
-	"AND r.status = 'delivered' AND r.message_id > me.cleared_before) + " \
-	"(SELECT COUNT(*) FROM receipts r WHERE r.user_id = me.user_id AND " \
-	"r.conversation_id = me.conversation_id AND r.status = 'sent' AND " \
-	"r.message_id > me.cleared_before), " SQL_TIME("c.created_at") \
+	"lm.sender_id, me.unread, " SQL_TIME("c.created_at") \
 	" FROM conversation_members me FORCE INDEX (members_user) " \
 	"JOIN conversations c ON c.id = me.conversation_id " \
-	"LEFT JOIN messages lm ON lm.id = (SELECT m.id FROM messages m " \
-	"WHERE m.conversation_id = me.conversation_id AND m.deleted_at IS NULL " \
-	"AND m.id > me.cleared_before ORDER BY m.id DESC LIMIT 1) " \
+	"LEFT JOIN messages lm ON lm.id = c.last_message_id AND " \
+	"lm.id > me.cleared_before " \
 	"WHERE me.user_id = ? AND me.conversation_id < ? AND " \
 	"(? = 0 OR me.favorite) AND (? = 0 OR me.pinned) " \
 	"ORDER BY me.conversation_id DESC LIMIT ?"
@@ -320,7 +312,8 @@ clear_tx(void *arg)
 
 	if ((rc = db_exec("UPDATE conversation_members SET cleared_before = "
 	    "(SELECT COALESCE(MAX(id), 0) FROM messages WHERE "
-	    "conversation_id = ?), cleared_at = UTC_TIMESTAMP(6) WHERE "
+	    "conversation_id = ?), cleared_at = UTC_TIMESTAMP(6), unread = 0 "
+	    "WHERE "
 	    "conversation_id = ? AND user_id = ?", "iii", a[0], a[0], a[1])) !=
 	    DB_OK)
 		return rc;
@@ -374,6 +367,12 @@ read_tx(void *arg)
 		return rc;
 	}
 	m->n = (long long)db_rows(r);
+	if ((rc = db_exec("UPDATE conversation_members SET unread = "
+	    "IF(unread > ?, unread - ?, 0) WHERE conversation_id = ? AND "
+	    "user_id = ?", "iiii", m->n, m->n, m->conv, m->user)) != DB_OK) {
+		db_result_free(r);
+		return rc;
+	}
 	ids = json_object_new_array();
 	for (i = 0; i < db_rows(r); i++)
 		json_object_array_add(ids,

@@ -450,6 +450,13 @@ post_tx(void *arg)
 	    "conversation_id = ? AND user_id <> ?", "iii", id, p->conv,
 	    p->sender)) != DB_OK)
 		return rc;
+	/* The counters the conversation list reads instead of counting. */
+	if (p->kind != CONV_PUBLIC && ((rc = db_exec("UPDATE "
+	    "conversation_members SET unread = unread + 1 WHERE "
+	    "conversation_id = ? AND user_id <> ?", "ii", p->conv,
+	    p->sender)) != DB_OK || (rc = db_exec("UPDATE conversations SET "
+	    "last_message_id = ? WHERE id = ?", "ii", id, p->conv)) != DB_OK))
+		return rc;
 	if (msg_find(id, p->sender, &p->row) != 1)
 		return DB_ERROR;
 	/* No push for the public room: it would reach every user. */
@@ -493,7 +500,21 @@ delete_tx(void *arg)
 		return rc;
 	if (db_affected() == 0)
 		return DB_REFUSED;	/* deleted meanwhile */
-	/* A hidden message counts as unread for nobody. */
+	/*
+	 * A hidden message counts as unread for nobody, and the newest live
+	 * one becomes the conversation's last.
+	 */
+	if (d->kind != CONV_PUBLIC && ((rc = db_exec("UPDATE "
+	    "conversation_members m JOIN receipts r ON r.user_id = m.user_id "
+	    "AND r.conversation_id = m.conversation_id SET m.unread = "
+	    "m.unread - 1 WHERE r.message_id = ? AND r.status <> 'read' AND "
+	    "r.message_id > m.cleared_before AND m.unread > 0", "i",
+	    d->id)) != DB_OK || (rc = db_exec("UPDATE conversations SET "
+	    "last_message_id = (SELECT m.id FROM messages m WHERE "
+	    "m.conversation_id = ? AND m.deleted_at IS NULL ORDER BY m.id DESC "
+	    "LIMIT 1) WHERE id = ? AND last_message_id = ?", "iii", d->conv,
+	    d->conv, d->id)) != DB_OK))
+		return rc;
 	if ((rc = db_exec("DELETE FROM receipts WHERE message_id = ?", "i",
 	    d->id)) != DB_OK)
 		return rc;

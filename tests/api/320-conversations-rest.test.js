@@ -95,6 +95,33 @@ test('GET /api/conversations: unread counts, last message, read, flags; bad inpu
 	assert.ok(next.conversations[0].id < page.conversations[0].id);
 });
 
+test('unread counts and last messages follow deletes and clears', async () => {
+	const x = await registerAndLogin(newUser('ru'));
+	const y = await registerAndLogin(newUser('rv'));
+	const m1 = expectJson(await api.post(`/api/messages/private/${y.id}`, { token: x.token, json: { content: 'one' } }), 201);
+	const m2 = expectJson(await api.post(`/api/messages/private/${y.id}`, { token: x.token, json: { content: 'two' } }), 201);
+	const view = async () => expectJson(await get(`/api/conversations/${m1.chat_id}`, y), 200).conversation;
+	assert.equal((await view()).unread_count, 2);
+	expectJson(await del(`/api/conversations/${m1.chat_id}/messages/${m2.id}`, x), 200);
+	let v = await view();
+	assert.equal(v.unread_count, 1);
+	assert.equal(v.last_message.text, 'one');
+	expectJson(await post(`/api/conversations/${m1.chat_id}/clear`, y), 200);
+	v = await view();
+	assert.equal(v.unread_count, 0);
+	assert.equal(v.last_message, null);
+	assert.equal((await expectJson(await get(`/api/conversations/${m1.chat_id}`, x), 200)).conversation.last_message.text, 'one');
+	expectJson(await del(`/api/conversations/${m1.chat_id}/messages/${m1.id}`, x), 200);
+	assert.equal((await view()).unread_count, 0, 'a cleared message does not count down twice');
+	expectJson(await api.post(`/api/messages/private/${y.id}`, { token: x.token, json: { content: 'three' } }), 201);
+	v = await view();
+	assert.equal(v.unread_count, 1);
+	assert.equal(v.last_message.text, 'three');
+	expectJson(await post(`/api/conversations/${m1.chat_id}/read`, y), 200);
+	assert.equal((await view()).unread_count, 0);
+	assert.equal(sql.value('SELECT unread FROM conversation_members WHERE conversation_id = ? AND user_id = ?', [m1.chat_id, y.id]), '0');
+});
+
 test('the public room is conversation 1 for everyone; no members there', async () => {
 	expectJson(await post('/api/conversations/1/messages', outsider, { content: 'public via REST' }), 201);
 	const list = expectJson(await get('/api/messages', a), 200).messages;
