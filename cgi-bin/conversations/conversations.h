@@ -105,6 +105,12 @@ struct json_object *msg_json(const struct db_result *, size_t i,
 	    enum msg_shape, long long viewer);
 
 /*
+ * 003's frame of the message in row 0: {message_id, conversation_id, text,
+ * sender, sender_id, status, sent_at} (new object).
+ */
+struct json_object *msg_frame(const struct db_result *, const char *status);
+
+/*
  * Read the message content from the request body (field "content", or
  * "body" for 003 and REST clients): a string of 1 .. [chat]
  * max_message_length characters that is not only white space.  Returns 0

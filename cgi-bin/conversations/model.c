@@ -330,9 +330,8 @@ msg_content(struct request *req, struct reply *rep, const char **out)
 	return 0;
 }
 
-/* The 003 frame of a new message, as the notifier sends it. */
-static struct json_object *
-msg_frame(const struct db_result *r)
+struct json_object *
+msg_frame(const struct db_result *r, const char *status)
 {
 	struct json_object	*o = json_object_new_object();
 
@@ -344,7 +343,7 @@ msg_frame(const struct db_result *r)
 	json_add_string(o, "sender", db_get(r, 0, MC_EMAIL));
 	json_object_object_add(o, "sender_id",
 	    json_object_new_int64(db_get_int(r, 0, MC_SENDER)));
-	json_add_string(o, "status", "delivered");
+	json_add_string(o, "status", status);
 	json_add_string(o, "sent_at", db_get(r, 0, MC_TIME));
 	return o;
 }
@@ -415,7 +414,7 @@ msg_events(long long conv, enum conv_kind kind, const struct db_result *r)
 		if (rc != 0)
 			return DB_ERROR;
 	}
-	o = msg_frame(r);
+	o = msg_frame(r, "delivered");
 	rc = outbox_event(room, "new_message", o);
 	json_object_put(o);
 	return rc == 0 ? DB_OK : DB_ERROR;

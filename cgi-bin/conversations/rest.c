@@ -278,7 +278,10 @@ rest_msg_list(struct request *req, struct reply *rep)
 	return reply_json(rep, 200, o);
 }
 
-/* POST /api/conversations/{id}/messages {"content"|"body"}: 201; 400; 404. */
+/*
+ * POST /api/conversations/{id}/messages {"content"|"body"}: 201
+ * {"message", "frame"} (frame: 003's acknowledgement); 400; 404.
+ */
 int
 rest_msg_post(struct request *req, struct reply *rep)
 {
@@ -298,6 +301,8 @@ rest_msg_post(struct request *req, struct reply *rep)
 	o = json_object_new_object();
 	json_object_object_add(o, "message",
 	    msg_json(row, 0, MSG_REST, req->auth.user_id));
+	/* 003's acknowledgement, for the notifier's send_message_ws. */
+	json_object_object_add(o, "frame", msg_frame(row, "sent"));
 	db_result_free(row);
 	return reply_json(rep, 201, o);
 }

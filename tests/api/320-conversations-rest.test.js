@@ -30,7 +30,11 @@ test('POST /api/private-chats/{user_id} gets or makes the chat; 002 sees it', as
 	assert.equal(again.other_user.id, a.id);
 	expectError(await post(`/api/private-chats/${a.id}`, a), 400, 'self');
 	expectError(await post('/api/private-chats/999999999', a), 404, 'user_not_found');
-	expectJson(await post(`/api/conversations/${chat}/messages`, a, { content: 'rest hello' }), 201);
+	const sent = expectJson(await post(`/api/conversations/${chat}/messages`, a, { content: 'rest hello' }), 201);
+	assert.equal(sent.message.content, 'rest hello');
+	assert.deepEqual(Object.keys(sent.frame).sort(), ['conversation_id', 'message_id', 'sender', 'sender_id', 'sent_at', 'status', 'text']);
+	assert.equal(sent.frame.status, 'sent');
+	assert.equal(sent.frame.sender, a.email);
 	const list = expectJson(await get(`/api/messages/private/${a.id}`, b), 200);
 	assert.deepEqual(list.messages.map((m) => [m.content, m.chat_id]), [['rest hello', chat]]);
 });
