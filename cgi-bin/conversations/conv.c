@@ -24,8 +24,9 @@
  * the member's kept counter.  Parameters: user, before, favourites only,
  * pinned only, limit.
  */
-#define CONV_LIST_SQL	"SELECT c.id, c.kind, c.name, me.role, me.favorite, " \
-	"me.pinned, lm.id, lm.body, " SQL_TIME("lm.created_at") ", " \
+#define CONV_LIST_SQL \
+	"SELECT c.id, c.kind, c.name, me.role, me.favorite, me.pinned, " \
+	"lm.id, lm.body, " SQL_TIME("lm.created_at") ", " \
 	"lm.sender_id, me.unread, " SQL_TIME("c.created_at") \
 	" FROM conversation_members me FORCE INDEX (members_user) " \
 	"JOIN conversations c ON c.id = me.conversation_id " \
@@ -52,7 +53,10 @@ enum { CL_ID, CL_KIND, CL_NAME, CL_ROLE, CL_FAV, CL_PIN, CL_LM_ID, CL_LM_BODY,
 	"(? = 0 OR me.favorite) AND (? = 0 OR me.pinned) " \
 	"ORDER BY mm.conversation_id DESC, mm.joined_at, mm.user_id"
 
-/* A member as JSON from columns col.. (id, username, email, first, last, avatar, role). */
+/*
+ * A member as JSON from columns col.. (id, username, email, first, last,
+ * avatar, role).
+ */
 static struct json_object *
 person_json(const struct db_result *r, size_t i, size_t col)
 {
@@ -105,8 +109,8 @@ static void
 add_people(struct json_object *o, const struct db_result *ppl, size_t *p,
     long long conv, long long user_id, int private)
 {
-	struct json_object	*list = json_object_new_array(), *other = NULL;
-	struct json_object	*x;
+	struct json_object	*list = json_object_new_array();
+	struct json_object	*other = NULL, *x;
 	const char		*names[2] = { NULL, NULL };
 	size_t			 n = 0;
 	char			*pair;
@@ -197,7 +201,7 @@ conv_list(long long user_id, long long limit, long long before, int only,
 	list = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		o = conv_row_json(r, i, user_id);
-		/* A membership made between the two statements: not on this page. */
+		/* Made between the two statements: not on this page. */
 		while (p < db_rows(ppl) &&
 		    db_get_int(ppl, p, 0) > db_get_int(r, i, CL_ID))
 			p++;
@@ -531,8 +535,8 @@ remove_tx(void *arg)
 	heir = db_get_int(r, 0, 0);
 	db_result_free(r);
 	if ((rc = db_exec("UPDATE conversation_members SET role = 'admin' "
-	    "WHERE conversation_id = ? AND user_id = ?", "ii", c->conv, heir)) !=
-	    DB_OK)
+	    "WHERE conversation_id = ? AND user_id = ?", "ii", c->conv,
+	    heir)) != DB_OK)
 		return rc;
 	return member_event("member_role", c->conv, heir, "admin", c->by);
 }

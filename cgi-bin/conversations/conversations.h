@@ -28,7 +28,7 @@ enum conv_kind {
 
 /* How a message is written out. */
 enum msg_shape {
-	MSG_002_PUBLIC,		/* 002 public message: flat + nested user */
+	MSG_002_PUBLIC,		/* 002 public: flat + nested user */
 	MSG_002_PRIVATE,	/* 002 private message: flat + nested sender */
 	MSG_003,		/* 003 get_messages item */
 	MSG_REST		/* fastback's own */
@@ -139,7 +139,7 @@ const char *conv_name_of(const char *username, const char *email,
 struct json_object *conv_list(long long user_id, long long limit,
 	    long long before, int only, long long *next);
 
-/* One conversation of the caller, as conv_list() writes it; NULL: error or none. */
+/* One conversation of the caller as conv_list() writes it, or NULL. */
 struct json_object *conv_one(long long user_id, long long conv);
 
 /*

@@ -179,8 +179,8 @@ file_create(struct request *req, struct reply *rep)
 		    9223372036854775807LL, NULL },
 	};
 	struct field_value	 v[nitems(f)];
-	struct upload		 u = { req->auth.user_id, NULL, NULL, 0, NULL,
-	    NULL, NULL };
+	struct upload		 u = { req->auth.user_id, NULL, NULL, 0,
+	    NULL, NULL, NULL };
 	int			 rc;
 
 	if ((rc = body_fields(req, rep, f, nitems(f), v)) != 0)

@@ -32,10 +32,10 @@
  * parameters: the viewer, twice.  Primary-key lookups only.
  */
 #define MSG_STATUS	"CASE WHEN m.sender_id = ? THEN COALESCE(ELT(" \
-	"(SELECT MIN(r.status + 0) FROM receipts r WHERE r.message_id = m.id), " \
-	"'sent', 'delivered', 'read'), 'sent') ELSE COALESCE((SELECT r.status " \
-	"FROM receipts r WHERE r.message_id = m.id AND r.user_id = ?), " \
-	"'delivered') END"
+	"(SELECT MIN(r.status + 0) FROM receipts r WHERE " \
+	"r.message_id = m.id), 'sent', 'delivered', 'read'), 'sent') " \
+	"ELSE COALESCE((SELECT r.status FROM receipts r WHERE " \
+	"r.message_id = m.id AND r.user_id = ?), 'delivered') END"
 
 /* Longest push body, in bytes. */
 #define PUSH_BODY_MAX	240
@@ -176,8 +176,9 @@ conv_private_get(long long a, long long b, long long *id, int *created)
 	*id = (long long)db_insert_id();
 	if (!*created)
 		return DB_OK;
-	rc = db_exec("INSERT IGNORE INTO conversation_members (conversation_id, "
-	    "user_id) VALUES (?, ?), (?, ?)", "iiii", *id, a, *id, b);
+	rc = db_exec("INSERT IGNORE INTO conversation_members "
+	    "(conversation_id, user_id) VALUES (?, ?), (?, ?)", "iiii", *id, a,
+	    *id, b);
 	if (rc != DB_OK)
 		return rc;
 	return announce_added(*id, b, a) == 0 ? DB_OK : DB_ERROR;
@@ -207,12 +208,13 @@ msg_page(long long conv, long long viewer, long long cleared_before,
 
 	if (before <= 0)
 		before = 9223372036854775807LL;
-	/* Newest first along messages_conversation: a range scan of limit rows. */
+	/* Newest first along messages_conversation: limit rows of a range. */
 	if (conv == CONV_PUBLIC_ID)
 		rc = db_query(&r, "SELECT " MSG_COLS " FROM messages m "
 		    "JOIN users u ON u.id = m.sender_id WHERE "
-		    "m.conversation_id = ? AND m.id < ? AND m.deleted_at IS NULL "
-		    "ORDER BY m.id DESC LIMIT ?", "iii", conv, before, limit);
+		    "m.conversation_id = ? AND m.id < ? AND "
+		    "m.deleted_at IS NULL ORDER BY m.id DESC LIMIT ?", "iii",
+		    conv, before, limit);
 	else
 		rc = db_query(&r, "SELECT " MSG_COLS ", " MSG_STATUS
 		    " FROM messages m JOIN users u ON u.id = m.sender_id WHERE "
@@ -357,7 +359,8 @@ msg_push(long long conv, const struct db_result *r)
 {
 	struct json_object	*data;
 	struct db_result	*m;
-	char			 name[256], title[300], text[PUSH_BODY_MAX + 1];
+	char			 name[256], title[300];
+	char			 text[PUSH_BODY_MAX + 1];
 	const char		*body = db_get(r, 0, MC_BODY);
 	size_t			 i, n;
 	enum db_status		 rc = DB_OK;

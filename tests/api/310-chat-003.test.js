@@ -90,6 +90,9 @@ test('get_messages: statuses as 003 computed them, the list under message and me
 	err003(await call('get_messages', a, { conversation_id: 999999999 }), 400, 'User not part of this conversation.');
 	err003(await call('get_messages', a, { conversation_id: 'x' }), 400);
 	err003(await call('get_messages', a, {}), 400);
+	err003(await call('get_messages', a, { conversation_id: 1e30 }), 400);
+	err003(await call('get_messages', a, { conversation_id: -1 }), 400);
+	err003(await call('get_messages', a, { conversation_id: 1 }), 400, 'User not part of this conversation.');
 });
 
 test('message_read marks the caller\'s receipts only and reports them to the room', async () => {
