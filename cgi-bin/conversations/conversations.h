@@ -89,8 +89,9 @@ struct db_result *msg_page(long long conv, long long viewer,
 	    long long cleared_before, long long limit, long long before);
 
 /*
- * Read the message id with MSG_COLS (status as seen by viewer): 1 found
- * (*row set, caller frees), 0 not found or deleted, -1 error.
+ * Read the message id with MSG_COLS, and its status as seen by viewer
+ * unless viewer is 0: 1 found (*row set, caller frees), 0 not found or
+ * deleted, -1 error.
  */
 int	msg_find(long long id, long long viewer, struct db_result **row);
 

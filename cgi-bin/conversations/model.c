@@ -187,9 +187,19 @@ conv_private_get(long long a, long long b, long long *id, int *created)
 int
 msg_find(long long id, long long viewer, struct db_result **row)
 {
-	if (db_query(row, "SELECT " MSG_COLS ", " MSG_STATUS " FROM messages m "
-	    "JOIN users u ON u.id = m.sender_id WHERE m.id = ? AND "
-	    "m.deleted_at IS NULL", "iii", viewer, viewer, id) != DB_OK)
+	enum db_status	 rc;
+
+	/* Without a viewer, no status: one statement less to plan. */
+	if (viewer == 0)
+		rc = db_query(row, "SELECT " MSG_COLS " FROM messages m JOIN "
+		    "users u ON u.id = m.sender_id WHERE m.id = ? AND "
+		    "m.deleted_at IS NULL", "i", id);
+	else
+		rc = db_query(row, "SELECT " MSG_COLS ", " MSG_STATUS " FROM "
+		    "messages m JOIN users u ON u.id = m.sender_id WHERE "
+		    "m.id = ? AND m.deleted_at IS NULL", "iii", viewer, viewer,
+		    id);
+	if (rc != DB_OK)
 		return -1;
 	if (db_rows(*row) == 0) {
 		db_result_free(*row);
@@ -459,7 +469,8 @@ post_tx(void *arg)
 	    p->sender)) != DB_OK || (rc = db_exec("UPDATE conversations SET "
 	    "last_message_id = ? WHERE id = ?", "ii", id, p->conv)) != DB_OK))
 		return rc;
-	if (msg_find(id, p->sender, &p->row) != 1)
+	if (msg_find(id, p->kind == CONV_PUBLIC ? 0 : p->sender,
+	    &p->row) != 1)
 		return DB_ERROR;
 	/* No push for the public room: it would reach every user. */
 	if (p->kind != CONV_PUBLIC && (rc = msg_push(p->conv, p->row)) != DB_OK)
