@@ -229,6 +229,57 @@ users_path_self(struct request *req, struct reply *rep, const char *verb,
 }
 
 /*
+ * The fields of an edit, in one order for every route, so that one reader
+ * serves them all; a route reads the first n of its table.
+ */
+enum {
+	C_USERNAME,
+	C_PASSWORD,
+	C_CURRENT,
+	C_FIRST_NAME,
+	C_LAST_NAME,
+	C_AGE,
+	C_PHONE,
+	C_EMAIL,
+	C_AVATAR,
+	C__MAX
+};
+
+/* 001's names: edit_user reads three, edit_user_info seven. */
+static const struct field fields_001[C_EMAIL] = {
+	[C_USERNAME] = { "new_username", FIELD_STRING, 0, 1, 150,
+	    valid_username },
+	[C_PASSWORD] = { "new_password", FIELD_STRING, 0, 0, 0, NULL },
+	[C_CURRENT] = { "current_password", FIELD_STRING, 0, 0, 0, NULL },
+	[C_FIRST_NAME] = { "new_first_name", FIELD_STRING, FIELD_TRIM, 0, 150,
+	    valid_text },
+	[C_LAST_NAME] = { "new_last_name", FIELD_STRING, FIELD_TRIM, 0, 150,
+	    valid_text },
+	[C_AGE] = { "new_age", FIELD_ANY, 0, 0, 0, NULL },
+	[C_PHONE] = { "new_phone_number", FIELD_STRING, FIELD_TRIM, 0, 32,
+	    valid_phone },
+};
+
+/* 002's PUT and fastback's PATCH: the plain names, all of them. */
+static const struct field fields_plain[C__MAX] = {
+	[C_USERNAME] = { "username", FIELD_STRING, 0, 1, 150, valid_username },
+	[C_PASSWORD] = { "password", FIELD_STRING, 0, 0, 0, NULL },
+	[C_CURRENT] = { "current_password", FIELD_STRING, 0, 0, 0, NULL },
+	[C_FIRST_NAME] = { "first_name", FIELD_STRING, FIELD_TRIM, 0, 150,
+	    valid_text },
+	[C_LAST_NAME] = { "last_name", FIELD_STRING, FIELD_TRIM, 0, 150,
+	    valid_text },
+	[C_AGE] = { "age", FIELD_ANY, 0, 0, 0, NULL },
+	[C_PHONE] = { "phone_number", FIELD_STRING, FIELD_TRIM, 0, 32,
+	    valid_phone },
+	[C_EMAIL] = { "email", FIELD_STRING, FIELD_TRIM, 0, 254, valid_email },
+	[C_AVATAR] = { "avatar_url", FIELD_STRING, FIELD_TRIM, 0, 2048,
+	    valid_http_url },
+};
+
+#define S(v)	((v).present ? (v).s : NULL)
+
+/*
  * 001 sent ages as numbers or digits: take both, 0 to 150, into *age (-1
  * when absent).  Returns 0, or the status of the 400 written.
  */
@@ -252,114 +303,78 @@ read_age(struct reply *rep, const char *field, const struct field_value *v,
 }
 
 /*
- * A new password from field v into c, if sent.  Returns 0, or the status
- * of the 400 written.
+ * Read the first n fields of table into v (C__MAX of them) and c, the new
+ * password checked.  Returns 0, or the status of the 400 written; the
+ * caller frees v either way.
  */
 static int
-read_password(struct reply *rep, const char *field,
-    const struct field_value *v, struct change *c)
+read_change(struct request *req, struct reply *rep,
+    const struct field *table, size_t n, struct field_value *v,
+    struct change *c)
 {
 	const char	*why;
+	int		 rc;
 
-	if (!v->present)
-		return 0;
-	if ((why = password_check_new(v->s, v->len)) != NULL)
-		return reply_invalid(rep, field, why);
-	c->password = v->s;
-	c->password_len = v->len;
-	return 0;
-}
-
-static void
-read_current(const struct field_value *v, struct change *c)
-{
-	if (v->present) {
-		c->current = v->s;
-		c->current_len = v->len;
+	memset(v, 0, C__MAX * sizeof(*v));
+	if ((rc = body_fields(req, rep, table, n, v)) != 0)
+		return rc;
+	c->username = S(v[C_USERNAME]);
+	c->email = S(v[C_EMAIL]);
+	c->first_name = S(v[C_FIRST_NAME]);
+	c->last_name = S(v[C_LAST_NAME]);
+	c->phone_number = S(v[C_PHONE]);
+	c->avatar_url = S(v[C_AVATAR]);
+	if (v[C_CURRENT].present) {
+		c->current = v[C_CURRENT].s;
+		c->current_len = v[C_CURRENT].len;
 	}
+	if (v[C_PASSWORD].present) {
+		why = password_check_new(v[C_PASSWORD].s, v[C_PASSWORD].len);
+		if (why != NULL)
+			return reply_invalid(rep, table[C_PASSWORD].name, why);
+		c->password = v[C_PASSWORD].s;
+		c->password_len = v[C_PASSWORD].len;
+	}
+	return n > C_AGE ? read_age(rep, table[C_AGE].name, &v[C_AGE],
+	    &c->age) : 0;
 }
-
-#define S(v)	((v).present ? (v).s : NULL)
-
-/* The one success answer of 001's two edit routes.  Returns 200. */
-static int
-edited_001(struct reply *rep, const struct user *u)
-{
-	struct json_object	*o = json_object_new_object();
-
-	json_object_object_add(o, "message", json_object_new_string(
-	    "User information updated successfully!"));
-	json_object_object_add(o, "user", user_json(u, USER_JSON_EMAIL |
-	    USER_JSON_PROFILE | USER_JSON_CREATED));
-	return reply_json(rep, 200, o);
-}
-
-enum {
-	E_USERNAME,
-	E_PASSWORD,
-	E_CURRENT,
-	E_FIRST_NAME,
-	E_LAST_NAME,
-	E_AGE,
-	E_PHONE,
-	E__MAX
-};
-
-static const struct field edit_fields[E__MAX] = {
-	[E_USERNAME] = { "new_username", FIELD_STRING, 0, 1, 150,
-	    valid_username },
-	[E_PASSWORD] = { "new_password", FIELD_STRING, 0, 0, 0, NULL },
-	[E_CURRENT] = { "current_password", FIELD_STRING, 0, 0, 0, NULL },
-	[E_FIRST_NAME] = { "new_first_name", FIELD_STRING, FIELD_TRIM, 0, 150,
-	    valid_text },
-	[E_LAST_NAME] = { "new_last_name", FIELD_STRING, FIELD_TRIM, 0, 150,
-	    valid_text },
-	[E_AGE] = { "new_age", FIELD_ANY, 0, 0, 0, NULL },
-	[E_PHONE] = { "new_phone_number", FIELD_STRING, FIELD_TRIM, 0, 32,
-	    valid_phone },
-};
 
 /*
- * POST /edit_user (001, n = 3 fields) and /edit_user_info (all of them):
- * the current password, then any new username, password or profile
- * field.  200; 400 nothing new, bad field or username taken; 401 wrong
- * current password.
+ * POST /edit_user (001, n = 3 fields) and /edit_user_info (n = 7): the
+ * current password, then any new username, password or profile field.
+ * 200 with the account; 400 nothing new, bad field or username taken; 401
+ * wrong current password.
  */
 static int
 edit_001(struct request *req, struct reply *rep, size_t n)
 {
-	struct field_value	 v[E__MAX];
+	struct field_value	 v[C__MAX];
 	struct change		 c = { .age = -1, .need_current = 1 };
+	struct json_object	*o;
 	struct user		 u;
 	size_t			 i;
 	int			 rc, any = 0;
 
-	if ((rc = body_fields(req, rep, edit_fields, n, v)) != 0)
-		return rc;
+	if ((rc = read_change(req, rep, fields_001, n, v, &c)) != 0)
+		goto out;
 	for (i = 0; i < n; i++)
-		any |= i != E_CURRENT && v[i].present;
+		any |= i != C_CURRENT && v[i].present;
 	if (!any) {
 		rc = reply_error(rep, 400, "no_changes",
 		    "No new information provided!");
 		goto out;
 	}
-	c.username = S(v[E_USERNAME]);
-	if ((rc = read_password(rep, "new_password", &v[E_PASSWORD], &c)))
-		goto out;
-	read_current(&v[E_CURRENT], &c);
-	if (n > E_FIRST_NAME) {
-		c.first_name = S(v[E_FIRST_NAME]);
-		c.last_name = S(v[E_LAST_NAME]);
-		c.phone_number = S(v[E_PHONE]);
-		if ((rc = read_age(rep, "new_age", &v[E_AGE], &c.age)) != 0)
-			goto out;
-	}
 	if ((rc = users_change(req, rep, &c, &u)) != 0)
 		goto out;
-	rc = edited_001(rep, &u);
+	o = json_object_new_object();
+	json_object_object_add(o, "message", json_object_new_string(
+	    "User information updated successfully!"));
+	json_object_object_add(o, "user", user_json(&u, USER_JSON_EMAIL |
+	    USER_JSON_PROFILE | USER_JSON_CREATED));
 	user_free(&u);
+	rc = reply_json(rep, 200, o);
 out:
-	body_values_free(v, n);
+	body_values_free(v, C__MAX);
 	return rc;
 }
 
@@ -367,14 +382,14 @@ out:
 int
 users_edit_user(struct request *req, struct reply *rep)
 {
-	return edit_001(req, rep, E_FIRST_NAME);
+	return edit_001(req, rep, C_FIRST_NAME);
 }
 
 /* POST /edit_user_info (001): edit_user plus the profile fields. */
 int
 users_edit_user_info(struct request *req, struct reply *rep)
 {
-	return edit_001(req, rep, E__MAX);
+	return edit_001(req, rep, C_EMAIL);
 }
 
 /*
@@ -402,84 +417,27 @@ users_get(struct request *req, struct reply *rep)
 	return reply_json(rep, 200, o);
 }
 
-enum {
-	P_USERNAME,
-	P_EMAIL,
-	P_AVATAR,
-	P_PASSWORD,
-	P_CURRENT,
-	P_FIRST_NAME,
-	P_LAST_NAME,
-	P_AGE,
-	P_PHONE,
-	P__MAX
-};
-
-/* 002's PUT reads the first five, fastback's PATCH all of them. */
-static const struct field patch_fields[P__MAX] = {
-	[P_USERNAME] = { "username", FIELD_STRING, 0, 1, 150, valid_username },
-	[P_EMAIL] = { "email", FIELD_STRING, FIELD_TRIM, 0, 254, valid_email },
-	[P_AVATAR] = { "avatar_url", FIELD_STRING, FIELD_TRIM, 0, 2048,
-	    valid_http_url },
-	[P_PASSWORD] = { "password", FIELD_STRING, 0, 0, 0, NULL },
-	[P_CURRENT] = { "current_password", FIELD_STRING, 0, 0, 0, NULL },
-	[P_FIRST_NAME] = { "first_name", FIELD_STRING, FIELD_TRIM, 0, 150,
-	    valid_text },
-	[P_LAST_NAME] = { "last_name", FIELD_STRING, FIELD_TRIM, 0, 150,
-	    valid_text },
-	[P_AGE] = { "age", FIELD_ANY, 0, 0, 0, NULL },
-	[P_PHONE] = { "phone_number", FIELD_STRING, FIELD_TRIM, 0, 32,
-	    valid_phone },
-};
-
-/*
- * Read n of patch_fields into c (v must hold P__MAX).  Returns 0, or the
- * status of the 400 written; the caller frees v either way.
- */
-static int
-patch_read(struct request *req, struct reply *rep, size_t n,
-    struct field_value *v, struct change *c)
-{
-	int	 rc;
-
-	if ((rc = body_fields(req, rep, patch_fields, n, v)) != 0)
-		return rc;
-	c->username = S(v[P_USERNAME]);
-	c->email = S(v[P_EMAIL]);
-	c->avatar_url = S(v[P_AVATAR]);
-	if ((rc = read_password(rep, "password", &v[P_PASSWORD], c)) != 0)
-		return rc;
-	read_current(&v[P_CURRENT], c);
-	if (n > P_FIRST_NAME) {
-		c->first_name = S(v[P_FIRST_NAME]);
-		c->last_name = S(v[P_LAST_NAME]);
-		c->phone_number = S(v[P_PHONE]);
-		if ((rc = read_age(rep, "age", &v[P_AGE], &c->age)) != 0)
-			return rc;
-	}
-	return 0;
-}
-
 /*
  * PUT /api/users/{id} (002): the caller edits their own username, e-mail
- * or avatar; a password (the original code took one) needs
- * current_password.  200; 400 bad field or taken; 401; 403 someone
- * else, or a wrong current password; 404.
+ * or avatar (and the profile fields PATCH /api/users/me takes); a
+ * password (the original code took one) needs current_password.  200;
+ * 400 bad field or taken; 401; 403 someone else, or a wrong current
+ * password; 404.
  */
 int
 users_put(struct request *req, struct reply *rep)
 {
-	struct field_value	 v[P__MAX];
+	struct field_value	 v[C__MAX];
 	struct change		 c = { .age = -1 };
 	struct json_object	*o;
 	struct user		 u;
 	int			 rc;
 
+	memset(v, 0, sizeof(v));
 	if ((rc = users_path_self(req, rep, "update", &u)) != 0)
 		return rc;
 	user_free(&u);
-	memset(v, 0, sizeof(v));
-	if ((rc = patch_read(req, rep, P_FIRST_NAME, v, &c)) != 0 ||
+	if ((rc = read_change(req, rep, fields_plain, C__MAX, v, &c)) != 0 ||
 	    (rc = users_change(req, rep, &c, &u)) != 0)
 		goto out;
 	o = json_object_new_object();
@@ -490,7 +448,7 @@ users_put(struct request *req, struct reply *rep)
 	user_free(&u);
 	rc = reply_json(rep, 200, o);
 out:
-	body_values_free(v, P__MAX);
+	body_values_free(v, C__MAX);
 	return rc;
 }
 
@@ -630,16 +588,16 @@ users_me(struct request *req, struct reply *rep)
 int
 users_me_patch(struct request *req, struct reply *rep)
 {
-	struct field_value	 v[P__MAX];
+	struct field_value	 v[C__MAX];
 	struct change		 c = { .age = -1, .current_for_email = 1 };
 	struct user		 u;
 	int			 rc;
 
-	if ((rc = patch_read(req, rep, P__MAX, v, &c)) == 0 &&
+	if ((rc = read_change(req, rep, fields_plain, C__MAX, v, &c)) == 0 &&
 	    (rc = users_change(req, rep, &c, &u)) == 0) {
 		rc = me_answer(rep, &u);
 		user_free(&u);
 	}
-	body_values_free(v, P__MAX);
+	body_values_free(v, C__MAX);
 	return rc;
 }

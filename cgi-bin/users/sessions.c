@@ -11,7 +11,6 @@
 
 #include <json-c/json.h>
 
-#include "db.h"
 #include "reply.h"
 #include "request.h"
 #include "token.h"
@@ -24,34 +23,16 @@
 int
 users_sessions(struct request *req, struct reply *rep)
 {
-	struct json_object	*o, *list, *s;
-	struct db_result	*r;
+	struct json_object	*o, *list;
 	struct page		 page;
-	size_t			 i;
 	int			 rc;
 
 	if ((rc = request_page(req, rep, USERS_PAGE_DEFAULT, USERS_PAGE_MAX,
 	    &page)) != 0)
 		return rc;
-	if (db_query(&r, "SELECT jti, " SQL_TIME("created_at") ", "
-	    SQL_TIME("expires_at") ", client_ip, user_agent FROM sessions "
-	    "WHERE user_id = ? AND revoked_at IS NULL AND "
-	    "expires_at > UTC_TIMESTAMP(6) ORDER BY created_at DESC, jti "
-	    "LIMIT ?", "ii", req->auth.user_id, page.limit) != DB_OK)
+	if ((list = token_sessions_json(req->auth.user_id, req->auth.jti,
+	    page.limit)) == NULL)
 		return reply_db_error(rep);
-	list = json_object_new_array_ext((int)db_rows(r));
-	for (i = 0; i < db_rows(r); i++) {
-		s = json_object_new_object();
-		json_add_string(s, "id", db_get(r, i, 0));
-		json_add_string(s, "created_at", db_get(r, i, 1));
-		json_add_string(s, "expires_at", db_get(r, i, 2));
-		json_add_string(s, "client_ip", db_get(r, i, 3));
-		json_add_string(s, "user_agent", db_get(r, i, 4));
-		json_object_object_add(s, "current", json_object_new_boolean(
-		    strcmp(db_get(r, i, 0), req->auth.jti) == 0));
-		json_object_array_add(list, s);
-	}
-	db_result_free(r);
 	o = json_object_new_object();
 	json_object_object_add(o, "sessions", list);
 	return reply_json(rep, 200, o);
