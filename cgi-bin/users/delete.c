@@ -26,7 +26,7 @@
 
 struct deletion {
 	long long	 id;
-	int		 gone;		/* it was deleted by someone else */
+	int		 gone;	/* someone else deleted it first */
 };
 
 /* The transaction of a deletion. */

@@ -80,11 +80,12 @@ users_session_revoke(struct request *req, struct reply *rep)
 int
 users_sessions_revoke(struct request *req, struct reply *rep)
 {
-	char		 buf[8];
-	const char	*cur = request_query(req, "current", buf, sizeof(buf));
+	char		 buf[64];
+	const char	*cur;
 	long long	 n;
 	int		 all;
 
+	cur = request_query(req, "current", buf, sizeof(buf));
 	if (cur != NULL && strcmp(cur, "true") != 0 &&
 	    strcmp(cur, "false") != 0)
 		return reply_invalid(rep, "current", "must be true or false");

@@ -38,8 +38,9 @@ struct change {
 	size_t		 password_len;
 	const char	*current;	/* current_password as sent */
 	size_t		 current_len;
-	int		 need_current;	/* the route always asks for it */
-	int		 current_for_email; /* ... or when the e-mail changes */
+	/* Ask for current_password always, or when the e-mail changes. */
+	int		 need_current;
+	int		 current_for_email;
 };
 
 /*
@@ -48,8 +49,8 @@ struct change {
  * caller.  On success fills u (user_free()) and returns 0; otherwise
  * returns the status of the error written in the route's dialect.
  */
-int	users_change(struct request *, struct reply *, const struct change *c,
-	    struct user *u);
+int	users_change(struct request *, struct reply *,
+	    const struct change *c, struct user *u);
 
 /*
  * Load the user named by the path's {id} for a route that acts on the
