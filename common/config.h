@@ -100,6 +100,9 @@ struct config {
 	/* [chat]: conversations family (fields go here) */
 
 	/* [push]: users family, the dispatcher push channel (fields go here) */
+	char	*push_gateway_url;	/* "": pushes are recorded, not sent */
+	char	*push_authorization;	/* Authorization header value (secret) */
+	int	 push_timeout;		/* seconds per gateway request */
 
 	/* [webhook]: destinations family and the dispatcher (fields go here) */
 
