@@ -122,6 +122,9 @@ static const struct conf_key conf_keys[] = {
 	INT("chat", "max_page_size", chat_max_page_size, "1000", 1, 10000),
 
 	/* [push]: users family, the dispatcher push channel (keys go here) */
+	STR("push", "gateway_url", push_gateway_url, ""),
+	SECRET("push", "authorization", push_authorization),
+	INT("push", "timeout", push_timeout, "10", 1, 600),
 
 	/* [webhook]: destinations family and the dispatcher (keys go here) */
 

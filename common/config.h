@@ -103,6 +103,9 @@ struct config {
 	int	 chat_max_page_size;	/* largest ?limit= */
 
 	/* [push]: users family, the dispatcher push channel (fields go here) */
+	char	*push_gateway_url;	/* "": pushes are recorded, not sent */
+	char	*push_authorization;	/* Authorization header value (secret) */
+	int	 push_timeout;		/* seconds per gateway request */
 
 	/* [webhook]: destinations family and the dispatcher (fields go here) */
 

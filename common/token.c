@@ -21,6 +21,7 @@
 #include "db.h"
 #include "log.h"
 #include "outbox.h"
+#include "reply.h"
 #include "request.h"
 #include "token.h"
 #include "valid.h"
@@ -288,6 +289,36 @@ long long
 token_revoke_user(long long user_id, const char *reason, const char *keep)
 {
 	return revoke(user_id, NULL, keep, reason);
+}
+
+struct json_object *
+token_sessions_json(long long user_id, const char *current_jti,
+    long long limit)
+{
+	struct json_object	*list, *s;
+	struct db_result	*r;
+	size_t			 i;
+
+	if (db_query(&r, "SELECT jti, " SQL_TIME("created_at") ", "
+	    SQL_TIME("expires_at") ", client_ip, user_agent FROM sessions "
+	    "WHERE user_id = ? AND revoked_at IS NULL AND "
+	    "expires_at > UTC_TIMESTAMP(6) ORDER BY created_at DESC, jti "
+	    "LIMIT ?", "ii", user_id, limit) != DB_OK)
+		return NULL;
+	list = json_object_new_array_ext((int)db_rows(r));
+	for (i = 0; i < db_rows(r); i++) {
+		s = json_object_new_object();
+		json_add_string(s, "id", db_get(r, i, 0));
+		json_add_string(s, "created_at", db_get(r, i, 1));
+		json_add_string(s, "expires_at", db_get(r, i, 2));
+		json_add_string(s, "client_ip", db_get(r, i, 3));
+		json_add_string(s, "user_agent", db_get(r, i, 4));
+		json_object_object_add(s, "current", json_object_new_boolean(
+		    strcmp(db_get(r, i, 0), current_jti) == 0));
+		json_object_array_add(list, s);
+	}
+	db_result_free(r);
+	return list;
 }
 
 void

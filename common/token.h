@@ -15,6 +15,7 @@
 #include <time.h>
 
 struct auth;
+struct json_object;
 struct request;
 
 enum token_status {
@@ -80,6 +81,15 @@ int		 token_revoke(long long user_id, const char *jti,
  */
 long long	 token_revoke_user(long long user_id, const char *reason,
 		    const char *keep_jti);
+
+/*
+ * The live sessions of user_id, newest first, at most limit, as a new JSON
+ * array of {"id", "created_at", "expires_at", "client_ip", "user_agent",
+ * "current"} where current is jti == current_jti.  NULL on a database
+ * error.
+ */
+struct json_object *token_sessions_json(long long user_id,
+		    const char *current_jti, long long limit);
 
 void		 auth_clear(struct auth *);
 

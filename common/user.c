@@ -13,16 +13,30 @@
 #include "reply.h"
 #include "user.h"
 
-#define USER_SELECT \
-	"SELECT id, email, username, password_hash, first_name, last_name, " \
-	"age, phone_number, avatar_url, " SQL_TIME("created_at") " FROM users "
+#define USER_SELECT	"SELECT " USER_COLUMNS " FROM users "
 
 static char *
-dup_or_null(const struct db_result *r, size_t col)
+dup_or_null(const struct db_result *r, size_t row, size_t col)
 {
-	const char	*s = db_get(r, 0, col);
+	const char	*s = db_get(r, row, col);
 
 	return s == NULL ? NULL : xstrdup(s);
+}
+
+void
+user_read_row(const struct db_result *r, size_t row, struct user *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->id = db_get_int(r, row, 0);
+	u->email = dup_or_null(r, row, 1);
+	u->username = dup_or_null(r, row, 2);
+	u->password_hash = dup_or_null(r, row, 3);
+	u->first_name = dup_or_null(r, row, 4);
+	u->last_name = dup_or_null(r, row, 5);
+	u->age = db_is_null(r, row, 6) ? -1 : db_get_int(r, row, 6);
+	u->phone_number = dup_or_null(r, row, 7);
+	u->avatar_url = dup_or_null(r, row, 8);
+	u->created_at = dup_or_null(r, row, 9);
 }
 
 /* Fill u from the first row of r.  Returns 1, 0 (no row) or -1. */
@@ -38,17 +52,7 @@ user_from_result(enum db_status st, struct db_result *r, struct user *u)
 		return -1;
 	}
 	if (db_rows(r) > 0) {
-		u->id = db_get_int(r, 0, 0);
-		u->email = dup_or_null(r, 1);
-		u->username = dup_or_null(r, 2);
-		u->password_hash = dup_or_null(r, 3);
-		u->first_name = dup_or_null(r, 4);
-		u->last_name = dup_or_null(r, 5);
-		if (!db_is_null(r, 0, 6))
-			u->age = db_get_int(r, 0, 6);
-		u->phone_number = dup_or_null(r, 7);
-		u->avatar_url = dup_or_null(r, 8);
-		u->created_at = dup_or_null(r, 9);
+		user_read_row(r, 0, u);
 		found = 1;
 	}
 	db_result_free(r);

@@ -42,6 +42,18 @@ int		 user_find_by_username(const char *, struct user *);
 
 void		 user_free(struct user *);
 
+/*
+ * The columns of a user, in the order user_read_row() reads them, for
+ * lists: "SELECT " USER_COLUMNS " FROM users WHERE ...".
+ */
+#define USER_COLUMNS \
+	"id, email, username, password_hash, first_name, last_name, age, " \
+	"phone_number, avatar_url, " SQL_TIME("created_at")
+
+/* Fill u from row of a result selected with USER_COLUMNS (user_free()). */
+void		 user_read_row(const struct db_result *, size_t row,
+		    struct user *);
+
 /* A new JSON object describing the user (caller owns the reference). */
 struct json_object *user_json(const struct user *, unsigned int flags);
 

@@ -115,39 +115,24 @@ auth_logout(struct request *req, struct reply *rep)
 int
 auth_user_tokens(struct request *req, struct reply *rep)
 {
-	struct json_object	*o, *pairs, *list, *pair, *s;
-	struct db_result	*r;
+	struct json_object	*o, *pairs, *list, *pair, *id;
 	const char		*name;
 	size_t			 i;
 
-	if (db_query(&r, "SELECT jti, " SQL_TIME("created_at") ", "
-	    SQL_TIME("expires_at") ", client_ip, user_agent FROM sessions "
-	    "WHERE user_id = ? AND revoked_at IS NULL AND "
-	    "expires_at > UTC_TIMESTAMP(6) ORDER BY created_at DESC LIMIT 100",
-	    "i", req->auth.user_id) != DB_OK)
+	if ((list = token_sessions_json(req->auth.user_id, req->auth.jti,
+	    100)) == NULL)
 		return reply_db_error(rep);
 	name = req->auth.username != NULL ? req->auth.username :
 	    req->auth.email;
 	pairs = json_object_new_array();
-	list = json_object_new_array();
-	for (i = 0; i < db_rows(r); i++) {
+	for (i = 0; i < json_object_array_length(list); i++) {
+		json_object_object_get_ex(json_object_array_get_idx(list, i),
+		    "id", &id);
 		pair = json_object_new_array();
 		json_object_array_add(pair, json_object_new_string(name));
-		json_object_array_add(pair,
-		    json_object_new_string(db_get(r, i, 0)));
+		json_object_array_add(pair, json_object_get(id));
 		json_object_array_add(pairs, pair);
-
-		s = json_object_new_object();
-		json_add_string(s, "id", db_get(r, i, 0));
-		json_add_string(s, "created_at", db_get(r, i, 1));
-		json_add_string(s, "expires_at", db_get(r, i, 2));
-		json_add_string(s, "client_ip", db_get(r, i, 3));
-		json_add_string(s, "user_agent", db_get(r, i, 4));
-		json_object_object_add(s, "current", json_object_new_boolean(
-		    strcmp(db_get(r, i, 0), req->auth.jti) == 0));
-		json_object_array_add(list, s);
 	}
-	db_result_free(r);
 	o = json_object_new_object();
 	json_object_object_add(o, "user_tokens", pairs);
 	json_object_object_add(o, "sessions", list);
