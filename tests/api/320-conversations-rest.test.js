@@ -1,7 +1,8 @@
 // 320-conversations-rest.test.js -- fastback's /api/conversations routes:
 // the same conversations as 002 and 003, cursor pages, group membership
-// with admins, favourite and pin, authorization as an outsider, and the
-// schema's cascades when a user row is deleted.
+// with admins, favourite and pin, authorization as an outsider, the
+// schema's cascades when a user row is deleted, and deleting an account
+// through the users family (user_delete()'s conversations step).
 'use strict';
 
 const { test, api, sql, assert, expectJson, expectError, newUser, registerAndLogin } = require('./lib');
@@ -155,4 +156,30 @@ test('DELETE FROM users succeeds and cascades: messages, receipts, files, member
 	assert.equal(sql.count('SELECT COUNT(*) FROM conversations WHERE id = ?', [m.chat_id]), 1);
 	const left = expectJson(await get(`/api/conversations/${m.chat_id}/messages`, a), 200).messages;
 	assert.deepEqual(left.map((x) => x.content), ['reply']);
+});
+
+test('deleting an account through the users family: the longest-standing member inherits the group, counters and last messages follow', async () => {
+	const boss = await registerAndLogin(newUser('rk'));
+	const old = await registerAndLogin(newUser('rl'));
+	const young = await registerAndLogin(newUser('rm'));
+	const g = expectJson(await post('/api/conversations', boss, { type: 'group', name: 'Heirs', member_ids: [old.id] }), 201).conversation.id;
+	expectJson(await post(`/api/conversations/${g}/members`, boss, { user_id: young.id }), 201);
+	expectJson(await post(`/api/conversations/${g}/messages`, old, { content: 'from old' }), 201);
+	expectJson(await post(`/api/conversations/${g}/messages`, boss, { content: 'from boss' }), 201);
+	const solo = expectJson(await post('/api/conversations', boss, { type: 'group', name: 'Solo' }), 201).conversation.id;
+	const m = expectJson(await api.post(`/api/messages/private/${young.id}`, { token: boss.token, json: { content: 'bye' } }), 201);
+	let v = expectJson(await get(`/api/conversations/${g}`, young), 200).conversation;
+	assert.equal(v.unread_count, 2);
+	expectJson(await api.delete(`/api/users/${boss.id}`, { token: boss.token }), 200);
+	assert.equal(sql.value('SELECT role FROM conversation_members WHERE conversation_id = ? AND user_id = ?', [g, old.id]), 'admin');
+	assert.equal(sql.value('SELECT role FROM conversation_members WHERE conversation_id = ? AND user_id = ?', [g, young.id]), 'member');
+	assert.equal(sql.count('SELECT COUNT(*) FROM conversations WHERE id = ?', [solo]), 0);
+	v = expectJson(await get(`/api/conversations/${g}`, young), 200).conversation;
+	assert.equal(v.unread_count, 1);
+	assert.equal(v.last_message.text, 'from old');
+	const p = expectJson(await get(`/api/conversations/${m.chat_id}`, young), 200).conversation;
+	assert.equal(p.unread_count, 0);
+	assert.equal(p.last_message, null);
+	assert.equal(p.participants.length, 1);
+	expectJson(await post(`/api/conversations/${g}/members`, old, { user_id: boss.id }), 404);
 });
