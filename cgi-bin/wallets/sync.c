@@ -334,9 +334,9 @@ upload_find(const struct upload *u, long long log_id)
 }
 
 /*
- * Sort the changes by log_id and settle repeats inside the upload: the
- * same content again is a duplicate of the first, other content a
- * conflict.  Returns 0, or the conflicting log_id.
+ * Sort the changes by log_id and check repeats inside the upload: the
+ * same content again is a duplicate of the first (upload_mark_repeats()),
+ * other content a conflict.  Returns 0, or the conflicting log_id.
  */
 static long long
 upload_dedupe_batch(struct upload *u)
@@ -353,13 +353,21 @@ upload_dedupe_batch(struct upload *u)
 		struct change	*a = &u->c[u->by_log[i - 1]];
 		struct change	*b = &u->c[u->by_log[i]];
 
-		if (a->log_id != b->log_id)
-			continue;
-		if (strcmp(a->hash, b->hash) != 0)
+		if (a->log_id == b->log_id && strcmp(a->hash, b->hash) != 0)
 			return b->log_id;
-		b->state = CHANGE_DUPLICATE;
 	}
 	return 0;
+}
+
+/* Mark every repeat of a log_id inside the upload as a duplicate. */
+static void
+upload_mark_repeats(struct upload *u)
+{
+	size_t	 i;
+
+	for (i = 1; i < u->n; i++)
+		if (u->c[u->by_log[i - 1]].log_id == u->c[u->by_log[i]].log_id)
+			u->c[u->by_log[i]].state = CHANGE_DUPLICATE;
 }
 
 /* The log_ids of the upload as a JSON array text (caller frees). */
@@ -537,9 +545,12 @@ upload_tx(void *arg)
 	u->applied = 0;
 	u->conflict = 0;
 	u->over_quota = 0;
-	for (i = 0; i < u->n; i++)
-		if (u->c[i].state == CHANGE_NEW)
-			u->c[i].seq = 0;
+	/* A retry starts over: what was stored may have changed. */
+	for (i = 0; i < u->n; i++) {
+		u->c[i].state = CHANGE_NEW;
+		u->c[i].seq = 0;
+	}
+	upload_mark_repeats(u);
 	/* First, the user's counter: uploads of one user queue here. */
 	if ((st = db_exec("INSERT INTO sync_counters (user_id) VALUES (?) "
 	    "ON DUPLICATE KEY UPDATE seq = seq", "i", u->user_id)) != DB_OK)
@@ -561,6 +572,10 @@ upload_tx(void *arg)
 		u->applied++;
 	}
 	u->last_seq = seq;
+	/* A repeat inside the upload answers with the seq of its first. */
+	for (i = 0; i < u->n; i++)
+		if (u->c[i].state == CHANGE_DUPLICATE && u->c[i].seq == 0)
+			u->c[i].seq = u->c[upload_find(u, u->c[i].log_id)].seq;
 	if (u->applied == 0)
 		return DB_OK;
 	if (bytes + add > config()->sync_max_user_bytes) {
