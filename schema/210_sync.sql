@@ -6,10 +6,11 @@
 -- in one transaction.  Other devices download the log from an offset.
 --
 -- seq numbers a user's changes in commit order without gaps: an upload
--- locks the user's sync_counters row first and takes the next numbers from
--- it, so a second upload of the same user waits for the first to commit
--- and a download walking "seq > offset" never skips a change that commits
--- late (an AUTO_INCREMENT id would: ids are handed out before commit).
+-- applies its rows, then locks the user's sync_counters row and takes the
+-- next numbers from it, so a second upload of the same user waits there
+-- until the first commits, and a download walking "seq > offset" never
+-- skips a change that commits late (an AUTO_INCREMENT id would: ids are
+-- handed out before commit).
 
 CREATE TABLE IF NOT EXISTS sync_counters (
 	user_id		BIGINT UNSIGNED NOT NULL COMMENT 'owner (users.id)',
@@ -62,8 +63,6 @@ CREATE TABLE IF NOT EXISTS sync_rows (
 			COMMENT 'data.id of the row, as text',
 	data		LONGTEXT NOT NULL COMMENT 'the row as the changes left it (JSON)'
 			CHECK (JSON_VALID(data)),
-	seq		BIGINT UNSIGNED NOT NULL
-			COMMENT 'the last change that touched it (sync_changes.seq)',
 	updated_at	DATETIME(6) NOT NULL DEFAULT UTC_TIMESTAMP(6)
 			COMMENT 'last change, UTC',
 	PRIMARY KEY (user_id, table_name, row_id),

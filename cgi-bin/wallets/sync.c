@@ -7,10 +7,10 @@
  * them to the user's log (sync_changes) in one transaction, and any
  * device downloads the log from an offset.
  *
- * Ordering: an upload locks the user's sync_counters row before anything
- * else and numbers its new changes from it, so a user's uploads commit one
- * after the other in seq order and "seq > offset" never skips a change
- * that commits late.  Idempotency: (user, device, log_id) is unique; the
+ * Ordering: an upload applies its rows, then locks the user's
+ * sync_counters row and numbers its new changes from it; the lock is held
+ * until COMMIT, so a user's seqs become visible in order and "seq >
+ * offset" never skips a change that commits late.  Idempotency: (user, device, log_id) is unique; the
  * same change sent again is answered as a duplicate, the same log_id with
  * other content is a 409 and nothing of that upload is kept.
  *
@@ -49,7 +49,6 @@
  */
 #define SYNC_BATCH	"JSON_TABLE(?, '$[*]' COLUMNS (" \
 	"k FOR ORDINALITY, " \
-	"s BIGINT UNSIGNED PATH '$.s', " \
 	"l BIGINT UNSIGNED PATH '$.l', " \
 	"t VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin PATH '$.t', " \
 	"r VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$.r', " \
@@ -440,7 +439,6 @@ upload_batch_json(const struct upload *u)
 		if (c->state != CHANGE_NEW)
 			continue;
 		o = json_object_new_object();
-		json_object_object_add(o, "s", json_object_new_int64(c->seq));
 		json_object_object_add(o, "l",
 		    json_object_new_int64(c->log_id));
 		json_object_object_add(o, "t", json_object_new_string(c->table));
@@ -472,18 +470,18 @@ upload_apply_run(const struct upload *u, const char *batch, char op,
 	switch (op) {
 	case 'I':
 		return db_exec("INSERT INTO sync_rows (user_id, table_name, "
-		    "row_id, data, seq) SELECT ?, j.t, j.r, j.d, j.s FROM "
+		    "row_id, data) SELECT ?, j.t, j.r, j.d FROM "
 		    SYNC_BATCH " WHERE j.k BETWEEN ? AND ? ORDER BY j.k "
 		    "ON DUPLICATE KEY UPDATE data = VALUES(data), "
-		    "seq = VALUES(seq), updated_at = UTC_TIMESTAMP(6)",
+		    "updated_at = UTC_TIMESTAMP(6)",
 		    "isii", u->user_id, batch, from, to);
 	case 'U':
 		return db_exec("INSERT INTO sync_rows (user_id, table_name, "
-		    "row_id, data, seq) SELECT ?, j.t, j.r, j.d, j.s FROM "
+		    "row_id, data) SELECT ?, j.t, j.r, j.d FROM "
 		    SYNC_BATCH " WHERE j.k BETWEEN ? AND ? ORDER BY j.k "
 		    "ON DUPLICATE KEY UPDATE "
 		    "data = JSON_MERGE_PATCH(data, VALUES(data)), "
-		    "seq = VALUES(seq), updated_at = UTC_TIMESTAMP(6)",
+		    "updated_at = UTC_TIMESTAMP(6)",
 		    "isii", u->user_id, batch, from, to);
 	default:
 		return db_exec("DELETE sync_rows FROM " SYNC_BATCH
@@ -531,12 +529,38 @@ upload_event(const struct upload *u)
 	return rc == 0 ? DB_OK : DB_ERROR;
 }
 
-/* The transaction of an upload. */
+/*
+ * Lock the user's counter row (made on first use) and read it.  Uploads of
+ * one user queue here, so their seqs become visible in commit order.
+ */
+static enum db_status
+upload_lock_counter(const struct upload *u, long long *seq, long long *bytes)
+{
+	struct db_result	*r;
+	enum db_status		 st;
+
+	if ((st = db_query(&r, "SELECT seq, bytes FROM sync_counters "
+	    "WHERE user_id = ? FOR UPDATE", "i", u->user_id)) != DB_OK)
+		return st;
+	*seq = db_get_int(r, 0, 0);
+	*bytes = db_get_int(r, 0, 1);
+	if (db_rows(r) == 0)
+		st = db_exec("INSERT INTO sync_counters (user_id) VALUES (?)",
+		    "i", u->user_id);
+	db_result_free(r);
+	/* A concurrent first upload made the row: start over behind it. */
+	return st == DB_DUPLICATE ? DB_CONFLICT : st;
+}
+
+/*
+ * The transaction of an upload.  The counter is locked as late as
+ * possible, after the rows are applied: a concurrent upload of the same
+ * rows waits on their row locks, and so takes its seq after this one.
+ */
 static enum db_status
 upload_tx(void *arg)
 {
 	struct upload		*u = arg;
-	struct db_result	*r;
 	enum db_status		 st;
 	long long		 seq, bytes, add = 0, from;
 	char			*batch;
@@ -551,47 +575,18 @@ upload_tx(void *arg)
 		u->c[i].seq = 0;
 	}
 	upload_mark_repeats(u);
-	/* First, the user's counter: uploads of one user queue here. */
-	if ((st = db_exec("INSERT INTO sync_counters (user_id) VALUES (?) "
-	    "ON DUPLICATE KEY UPDATE seq = seq", "i", u->user_id)) != DB_OK)
-		return st;
-	if ((st = db_query(&r, "SELECT seq, bytes FROM sync_counters "
-	    "WHERE user_id = ? FOR UPDATE", "i", u->user_id)) != DB_OK)
-		return st;
-	seq = db_get_int(r, 0, 0);
-	bytes = db_get_int(r, 0, 1);
-	db_result_free(r);
 	if ((st = upload_dedupe_stored(u)) != DB_OK)
 		return st;
-
-	for (i = 0; i < u->n; i++) {
-		if (u->c[i].state != CHANGE_NEW)
-			continue;
-		u->c[i].seq = ++seq;
-		add += (long long)u->c[i].data_len;
-		u->applied++;
-	}
-	u->last_seq = seq;
-	/* A repeat inside the upload answers with the seq of its first. */
 	for (i = 0; i < u->n; i++)
-		if (u->c[i].state == CHANGE_DUPLICATE && u->c[i].seq == 0)
-			u->c[i].seq = u->c[upload_find(u, u->c[i].log_id)].seq;
-	if (u->applied == 0)
-		return DB_OK;
-	if (bytes + add > config()->sync_max_user_bytes) {
-		u->over_quota = 1;
-		return DB_REFUSED;
-	}
+		if (u->c[i].state == CHANGE_NEW) {
+			add += (long long)u->c[i].data_len;
+			u->applied++;
+		}
 
-	batch = upload_batch_json(u);
-	st = db_exec("INSERT INTO sync_changes (user_id, seq, device_id, "
-	    "log_id, table_name, row_id, operation, data, data_bytes, "
-	    "client_time, content_hash) SELECT ?, j.s, ?, j.l, j.t, j.r, j.o, "
-	    "j.d, j.b, j.c, j.h FROM " SYNC_BATCH, "iss", u->user_id,
-	    u->device, batch);
+	batch = u->applied > 0 ? upload_batch_json(u) : NULL;
 	/* Runs of one operation, in upload order. */
 	from = 1;
-	for (i = 0, k = 0; st == DB_OK && i < u->n; i++) {
+	for (i = 0, k = 0; batch != NULL && i < u->n; i++) {
 		size_t	 next;
 
 		if (u->c[i].state != CHANGE_NEW)
@@ -602,18 +597,48 @@ upload_tx(void *arg)
 			;
 		if (next < u->n && u->c[next].op == u->c[i].op)
 			continue;
-		st = upload_apply_run(u, batch, u->c[i].op, from,
-		    (long long)k);
+		if ((st = upload_apply_run(u, batch, u->c[i].op, from,
+		    (long long)k)) != DB_OK)
+			goto out;
 		from = (long long)k + 1;
 	}
-	free(batch);
+
+	if ((st = upload_lock_counter(u, &seq, &bytes)) != DB_OK)
+		goto out;
+	for (i = 0; i < u->n; i++)
+		if (u->c[i].state == CHANGE_NEW)
+			u->c[i].seq = ++seq;
+	u->last_seq = seq;
+	/* A repeat inside the upload answers with the seq of its first. */
+	for (i = 0; i < u->n; i++)
+		if (u->c[i].state == CHANGE_DUPLICATE && u->c[i].seq == 0)
+			u->c[i].seq = u->c[upload_find(u, u->c[i].log_id)].seq;
+	if (batch == NULL)
+		goto out;
+	if (bytes + add > config()->sync_max_user_bytes) {
+		u->over_quota = 1;
+		st = DB_REFUSED;
+		goto out;
+	}
+	/* seq = the counter before this upload + the change's position. */
+	st = db_exec("INSERT INTO sync_changes (user_id, seq, device_id, "
+	    "log_id, table_name, row_id, operation, data, data_bytes, "
+	    "client_time, content_hash) SELECT ?, ? + j.k, ?, j.l, j.t, j.r, "
+	    "j.o, j.d, j.b, j.c, j.h FROM " SYNC_BATCH, "iiss", u->user_id,
+	    seq - (long long)u->applied, u->device, batch);
+	/* The same change, uploaded at once by a second request: again. */
+	if (st == DB_DUPLICATE)
+		st = DB_CONFLICT;
 	if (st != DB_OK)
-		return st;
+		goto out;
 	if ((st = db_exec("UPDATE sync_counters SET seq = ?, "
 	    "bytes = bytes + ? WHERE user_id = ?", "iii", seq, add,
 	    u->user_id)) != DB_OK)
-		return st;
-	return upload_event(u);
+		goto out;
+	st = upload_event(u);
+out:
+	free(batch);
+	return st;
 }
 
 /* The answer to an upload: per change its seq and whether it was new. */
@@ -938,7 +963,7 @@ sync_rows_list(struct request *req, struct reply *rep)
 		return reply_invalid(rep, "limit",
 		    "must be a whole number from 1 to 1000");
 	after = request_query(req, "after", buf, sizeof(buf));
-	if (db_query(&r, "SELECT row_id, data, seq, " SQL_TIME("updated_at")
+	if (db_query(&r, "SELECT row_id, data, " SQL_TIME("updated_at")
 	    " FROM sync_rows WHERE user_id = ? AND table_name = ? AND "
 	    "(? IS NULL OR row_id > ?) ORDER BY row_id LIMIT ?", "isssi",
 	    req->auth.user_id, table, after, after, limit) != DB_OK)
@@ -951,9 +976,7 @@ sync_rows_list(struct request *req, struct reply *rep)
 		if ((data = json_tokener_parse(db_get(r, i, 1))) == NULL)
 			data = json_object_new_object();
 		json_object_object_add(x, "data", data);
-		json_object_object_add(x, "seq",
-		    json_object_new_int64(db_get_int(r, i, 2)));
-		json_add_string(x, "updated_at", db_get(r, i, 3));
+		json_add_string(x, "updated_at", db_get(r, i, 2));
 		json_object_array_add(list, x);
 	}
 	o = json_object_new_object();

@@ -279,27 +279,28 @@ function waiting(prefix) {
 	return sql.count("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE ?", [prefix + '%']);
 }
 
-test('uploads that commit late are never skipped: the first upload holds its seq while blocked, the second waits, downloads see both in order', { timeout: 120000 }, async () => {
+test('uploads that commit late are never skipped: the first holds its seq while blocked, the second waits, downloads see both in order', { timeout: 120000 }, async () => {
 	// Two uploads will wait on locks: the download needs a third worker.
 	await stack.restart({ FASTBACK_WALLETS_WORKERS: '4' });
 	const u = await registerAndLogin();
 	expectJson(await upload(u, change(1, 'I', { id: 1, v: 0 })), 200);
-	// Another session locks row 1, so upload A (log 2, a change of row 1)
-	// takes seq 2 and then blocks before it can commit.
+	// Another session locks the events counter, the very last step of an
+	// upload: upload A takes seq 2, then blocks before it can commit.
 	const session = sqlSession(`START TRANSACTION;
-SELECT data FROM sync_rows WHERE user_id = ${Number(u.id)} AND table_name = 'example_table' AND row_id = '1' FOR UPDATE;
-SELECT SLEEP(30) AS hold_sync_row;
+SELECT n FROM outbox_seq WHERE id = 1 FOR UPDATE;
+SELECT SLEEP(30) AS hold_outbox;
 COMMIT;`);
-	await until('the session holds the row', () => waiting('SELECT SLEEP(30) AS hold_sync_row') === 1);
+	await until('the session holds the counter', () => waiting('SELECT SLEEP(30) AS hold_outbox') === 1);
 	const a = upload(u, change(2, 'U', { id: 1, v: 1 }));
-	await until('upload A blocks on the row', () => waiting('INSERT INTO sync_rows') === 1);
+	await until('upload A blocks after taking its seq', () => waiting('UPDATE outbox_seq') === 1);
 	const b = upload(u, change(3, 'I', { id: 2, v: 2 }));
-	await until('upload B waits for the counter', () => waiting('INSERT INTO sync_counters') + waiting('SELECT seq, bytes FROM sync_counters') === 1);
+	await until('upload B waits for the user\'s counter', () => waiting('SELECT seq, bytes FROM sync_counters') === 1);
 	// Meanwhile a download sees neither: nothing past seq 1 is visible yet.
 	let body = expectJson(await api.get('/api/sync/changes?offset_id=1', { token: u.token }), 200);
 	assert.deepEqual(body.changes, []);
+	assert.equal(body.last_seq, 1);
 	// Let the session go on to COMMIT.
-	sql('KILL QUERY ?', [Number(sql.value("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(30) AS hold_sync_row%'"))]);
+	sql('KILL QUERY ?', [Number(sql.value("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(30) AS hold_outbox%'"))]);
 	await session;
 	const [ra, rb] = await Promise.all([a, b]);
 	assert.equal(expectJson(ra, 200).seq, 2);
