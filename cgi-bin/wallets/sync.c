@@ -92,35 +92,40 @@ struct upload {
 
 /* ---------------------------------------------------------------- checks */
 
-/* A table name: a letter or '_', then letters, digits, '_'; <= 64. */
+/*
+ * 1-64 characters, each a letter, a digit or one of extra.  Returns NULL,
+ * or why not (bad: for a character outside the set).
+ */
 static const char *
-sync_valid_identifier(const char *s, size_t len)
+sync_valid_name(const char *s, size_t len, const char *extra, const char *bad)
 {
 	size_t	 i;
 
 	if (len == 0 || len > SYNC_NAME_MAX)
 		return "must be 1 to 64 characters";
-	if (isdigit((unsigned char)s[0]))
-		return "must not start with a digit";
 	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-			return "may hold only letters, digits and _";
+		if (!isalnum((unsigned char)s[i]) &&
+		    (s[i] == '\0' || strchr(extra, s[i]) == NULL))
+			return bad;
 	return NULL;
+}
+
+/* A table name: a letter or '_', then letters, digits, '_'; <= 64. */
+static const char *
+sync_valid_identifier(const char *s, size_t len)
+{
+	if (len > 0 && isdigit((unsigned char)s[0]))
+		return "must not start with a digit";
+	return sync_valid_name(s, len, "_",
+	    "may hold only letters, digits and _");
 }
 
 /* A device id: 1-64 of letters, digits and . _ : - */
 static const char *
 sync_valid_device(const char *s, size_t len)
 {
-	size_t	 i;
-
-	if (len == 0 || len > SYNC_NAME_MAX)
-		return "must be 1 to 64 characters";
-	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr("._:-", s[i]) ==
-		    NULL)
-			return "may hold only letters, digits and . _ : -";
-	return NULL;
+	return sync_valid_name(s, len, "._:-",
+	    "may hold only letters, digits and . _ : -");
 }
 
 /* Non-zero when [sync] tables is empty or lists name. */
