@@ -56,10 +56,12 @@ else
 	echo "ok 3 - no keep-alive towards the responders"
 fi
 
+# A family lists its own route file in cgi-bin/<family>/include.am.
 unlisted=
 for f in "$src"/nginx/*.conf "$src"/nginx/routes/*.conf; do
 	name=nginx/${f#"$src"/nginx/}
-	grep -q "$name" "$src/nginx/include.am" || unlisted="$unlisted $name"
+	cat "$src/nginx/include.am" "$src"/cgi-bin/*/include.am |
+	    grep -q "$name" || unlisted="$unlisted $name"
 done
 if [ -z "$unlisted" ]; then
 	echo "ok 4 - nginx/include.am installs every file of the site"

@@ -218,7 +218,8 @@ change_read(struct reply *rep, struct json_object *o, size_t i, int single,
 	if (!json_object_object_get_ex(o, "operation", &v) ||
 	    !json_object_is_type(v, json_type_string) ||
 	    json_object_get_string_len(v) != 1 ||
-	    strchr("IUD", (s = json_object_get_string(v))[0]) == NULL) {
+	    (s = json_object_get_string(v))[0] == '\0' ||
+	    strchr("IUD", s[0]) == NULL) {
 		why = "must be I, U or D";
 		goto bad;
 	}

@@ -213,7 +213,8 @@ test('bad input is 400 naming the change and the field, and writes nothing', asy
 		[{ ...good, table_name: 'a-b' }, 'table_name'], [{ ...good, table_name: 'x'.repeat(65) }, 'table_name'],
 		[{ ...good, table_name: "t'; DROP TABLE sync_rows; --" }, 'table_name'], [{ ...good, table_name: 'tä' }, 'table_name'],
 		[{ ...good, table_name: ['t'] }, 'table_name'],
-		[{ ...good, operation: 'X' }, 'operation'], [{ ...good, operation: 'ins' }, 'operation'], [{ ...good, operation: 'i' }, 'operation'],
+		[{ ...good, operation: 'X' }, 'operation'], [{ ...good, operation: 'ins' }, 'operation'], [{ ...good, operation: 'i' }, 'operation'], [{ ...good, operation: '\u0000' }, 'operation'],
+		[{ ...good, table_name: 't\u0000x' }, 'table_name'],
 		[{ ...good, data: undefined }, 'data'], [{ ...good, data: [1] }, 'data'], [{ ...good, data: 'x' }, 'data'],
 		[{ ...good, data: {} }, 'data.id'], [{ ...good, data: { id: 1.5 } }, 'data.id'], [{ ...good, data: { id: {} } }, 'data.id'],
 		[{ ...good, data: { id: '' } }, 'data.id'], [{ ...good, data: { id: 'x'.repeat(65) } }, 'data.id'], [{ ...good, data: { id: null } }, 'data.id'],
@@ -267,9 +268,10 @@ test('size limits: a change over [sync] max_row_bytes, a batch over max_batch, a
 });
 
 // Run SQL in a mariadb client of its own, which stays connected (and keeps
-// its locks) until the statements are done.  Resolves when it exits.
+// its locks) until the statements are done; --force goes on past a killed
+// query.  Resolves when it exits.
 function sqlSession(text) {
-	const child = spawn('sh', ['-c', `${process.env.FASTBACK_SQL} --batch`], { stdio: ['pipe', 'ignore', 'inherit'] });
+	const child = spawn('sh', ['-c', `${process.env.FASTBACK_SQL} --batch --force`], { stdio: ['pipe', 'ignore', 'ignore'] });
 	child.stdin.end(text);
 	return new Promise((resolve) => child.on('exit', resolve));
 }
