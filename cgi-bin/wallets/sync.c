@@ -536,26 +536,58 @@ upload_event(const struct upload *u)
 }
 
 /*
- * Lock the user's counter row (made on first use) and read it.  Uploads of
- * one user queue here, so their seqs become visible in commit order.
+ * Take add_n seqs and add_bytes to the user's log in one statement, which
+ * locks the user's counter row until COMMIT: uploads of one user queue
+ * here, so their seqs become visible in commit order.  *last gets the
+ * newest seq (the counter as it stands, unlocked, when add_n is 0).
+ * Returns DB_OK, DB_REFUSED with *full set when the log would pass
+ * [sync] max_user_bytes, or the failure.
  */
 static enum db_status
-upload_lock_counter(const struct upload *u, long long *seq, long long *bytes)
+upload_take_seqs(long long user_id, long long add_n, long long add_bytes,
+    long long *last, int *full)
 {
 	struct db_result	*r;
 	enum db_status		 st;
+	int			 try;
 
-	if ((st = db_query(&r, "SELECT seq, bytes FROM sync_counters "
-	    "WHERE user_id = ? FOR UPDATE", "i", u->user_id)) != DB_OK)
-		return st;
-	*seq = db_get_int(r, 0, 0);
-	*bytes = db_get_int(r, 0, 1);
-	if (db_rows(r) == 0)
+	*full = 0;
+	if (add_n == 0) {
+		/* Nothing to number (every change was a re-send). */
+		if ((st = db_query(&r, "SELECT seq FROM sync_counters WHERE "
+		    "user_id = ?", "i", user_id)) != DB_OK)
+			return st;
+		*last = db_get_int(r, 0, 0);
+		db_result_free(r);
+		return DB_OK;
+	}
+	for (try = 0; try < 2; try++) {
+		if ((st = db_exec("UPDATE sync_counters SET "
+		    "seq = LAST_INSERT_ID(seq + ?), bytes = bytes + ? "
+		    "WHERE user_id = ? AND bytes + ? <= ?", "iiiii", add_n,
+		    add_bytes, user_id, add_bytes,
+		    (long long)config()->sync_max_user_bytes)) != DB_OK)
+			return st;
+		if (db_affected() == 1) {
+			*last = (long long)db_insert_id();
+			return DB_OK;
+		}
+		/* No row yet (the user's first upload), or a full log. */
+		if ((st = db_query(&r, "SELECT seq FROM sync_counters WHERE "
+		    "user_id = ? FOR UPDATE", "i", user_id)) != DB_OK)
+			return st;
+		*full = db_rows(r) == 1;
+		*last = db_get_int(r, 0, 0);
+		db_result_free(r);
+		if (*full)
+			return DB_REFUSED;
 		st = db_exec("INSERT INTO sync_counters (user_id) VALUES (?)",
-		    "i", u->user_id);
-	db_result_free(r);
-	/* A concurrent first upload made the row: start over behind it. */
-	return st == DB_DUPLICATE ? DB_CONFLICT : st;
+		    "i", user_id);
+		/* A concurrent first upload made the row: start over behind. */
+		if (st != DB_OK)
+			return st == DB_DUPLICATE ? DB_CONFLICT : st;
+	}
+	return DB_ERROR;
 }
 
 /*
@@ -568,7 +600,7 @@ upload_tx(void *arg)
 {
 	struct upload		*u = arg;
 	enum db_status		 st;
-	long long		 seq, bytes, add = 0, from;
+	long long		 seq, add = 0, from;
 	char			*batch;
 	size_t			 i, k;
 
@@ -609,37 +641,30 @@ upload_tx(void *arg)
 		from = (long long)k + 1;
 	}
 
-	if ((st = upload_lock_counter(u, &seq, &bytes)) != DB_OK)
+	if ((st = upload_take_seqs(u->user_id, (long long)u->applied, add,
+	    &seq, &u->over_quota)) != DB_OK)
 		goto out;
+	u->last_seq = seq;
+	/* The new changes take the seqs just after the counter before. */
+	seq -= (long long)u->applied;
 	for (i = 0; i < u->n; i++)
 		if (u->c[i].state == CHANGE_NEW)
 			u->c[i].seq = ++seq;
-	u->last_seq = seq;
 	/* A repeat inside the upload answers with the seq of its first. */
 	for (i = 0; i < u->n; i++)
 		if (u->c[i].state == CHANGE_DUPLICATE && u->c[i].seq == 0)
 			u->c[i].seq = u->c[upload_find(u, u->c[i].log_id)].seq;
 	if (batch == NULL)
 		goto out;
-	if (bytes + add > config()->sync_max_user_bytes) {
-		u->over_quota = 1;
-		st = DB_REFUSED;
-		goto out;
-	}
-	/* seq = the counter before this upload + the change's position. */
 	st = db_exec("INSERT INTO sync_changes (user_id, seq, device_id, "
 	    "log_id, table_name, row_id, operation, data, data_bytes, "
 	    "client_time, content_hash) SELECT ?, ? + j.k, ?, j.l, j.t, j.r, "
 	    "j.o, j.d, j.b, j.c, j.h FROM " SYNC_BATCH, "iiss", u->user_id,
-	    seq - (long long)u->applied, u->device, batch);
+	    u->last_seq - (long long)u->applied, u->device, batch);
 	/* The same change, uploaded at once by a second request: again. */
 	if (st == DB_DUPLICATE)
 		st = DB_CONFLICT;
 	if (st != DB_OK)
-		goto out;
-	if ((st = db_exec("UPDATE sync_counters SET seq = ?, "
-	    "bytes = bytes + ? WHERE user_id = ?", "iii", seq, add,
-	    u->user_id)) != DB_OK)
 		goto out;
 	st = upload_event(u);
 out:

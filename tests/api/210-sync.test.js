@@ -296,7 +296,7 @@ COMMIT;`);
 	const a = upload(u, change(2, 'U', { id: 1, v: 1 }));
 	await until('upload A blocks after taking its seq', () => waiting('UPDATE outbox_seq') === 1);
 	const b = upload(u, change(3, 'I', { id: 2, v: 2 }));
-	await until('upload B waits for the user\'s counter', () => waiting('SELECT seq, bytes FROM sync_counters') === 1);
+	await until('upload B waits for the user\'s counter', () => waiting('UPDATE sync_counters') === 1);
 	// Meanwhile a download sees neither: nothing past seq 1 is visible yet.
 	let body = expectJson(await api.get('/api/sync/changes?offset_id=1', { token: u.token }), 200);
 	assert.deepEqual(body.changes, []);
