@@ -280,14 +280,22 @@ create_tx(void *arg)
 		if (in->limit_hit)
 			return DB_REFUSED;
 	}
-	if ((st = db_exec("INSERT INTO wallets (user_id, balance, currency, "
-	    "wallet_type, description, status) VALUES (?, ?, ?, ?, ?, ?)",
-	    "iissss", in->user_id, in->balance != NULL ? *in->balance : 0,
-	    in->currency, in->type, in->description, in->status)) != DB_OK)
-		return st;
-	in->id = (long long)db_insert_id();
-	if ((st = wallet_load(in->user_id, in->id, &in->wallet)) != DB_OK)
-		return st == DB_REFUSED ? DB_ERROR : st;
+	{
+		struct db_result	*r;
+
+		if ((st = db_query(&r, "INSERT INTO wallets (user_id, balance, "
+		    "currency, wallet_type, description, status) VALUES "
+		    "(?, ?, ?, ?, ?, ?) RETURNING " WALLET_COLS, "iissss",
+		    in->user_id, in->balance != NULL ? *in->balance : 0,
+		    in->currency, in->type, in->description,
+		    in->status)) != DB_OK)
+			return st;
+		if (db_rows(r) == 1)
+			in->wallet = wallet_json(r, 0);
+		db_result_free(r);
+		if (in->wallet == NULL)
+			return DB_ERROR;
+	}
 	return wallet_event(in->user_id, "wallet_created", in->wallet);
 }
 
@@ -595,22 +603,20 @@ static enum db_status
 delete_tx(void *arg)
 {
 	struct wallet_input	*in = arg;
+	struct db_result	*r;
 	enum db_status		 st;
 
 	json_object_put(in->wallet);
 	in->wallet = NULL;
-	in->not_found = 0;
-	if ((st = wallet_load(in->user_id, in->id, &in->wallet)) != DB_OK) {
-		in->not_found = st == DB_REFUSED;
+	if ((st = db_query(&r, "DELETE FROM wallets WHERE id = ? AND "
+	    "user_id = ? RETURNING " WALLET_COLS, "ii", in->id,
+	    in->user_id)) != DB_OK)
 		return st;
-	}
-	if ((st = db_exec("DELETE FROM wallets WHERE id = ? AND user_id = ?",
-	    "ii", in->id, in->user_id)) != DB_OK)
-		return st;
-	if (db_affected() == 0) {
-		in->not_found = 1;
+	if (db_rows(r) == 1)
+		in->wallet = wallet_json(r, 0);
+	db_result_free(r);
+	if ((in->not_found = in->wallet == NULL))
 		return DB_REFUSED;
-	}
 	return wallet_event(in->user_id, "wallet_deleted", in->wallet);
 }
 
