@@ -114,6 +114,12 @@ static const struct conf_key conf_keys[] = {
 	INT("dispatcher", "lease", dispatcher_lease, "300", 5, 86400),
 
 	/* [sync]: wallets family (keys go here) */
+	STR("sync", "tables", sync_tables, ""),
+	LONG("sync", "max_row_bytes", sync_max_row_bytes, "65536", 64, 16777216),
+	INT("sync", "max_batch", sync_max_batch, "1000", 1, 100000),
+	LONG("sync", "max_user_bytes", sync_max_user_bytes, "268435456",
+	    1024, LONG_MAX),
+	INT("sync", "max_wallets", sync_max_wallets, "100", 1, 100000),
 
 	/* [chat]: conversations family (keys go here) */
 

@@ -96,6 +96,11 @@ struct config {
 	int	 dispatcher_lease;	/* seconds a claimed row stays ours */
 
 	/* [sync]: wallets family (fields go here) */
+	char	*sync_tables;		/* allowed table names, ", " list; "": any */
+	long	 sync_max_row_bytes;	/* JSON text of one change's data */
+	int	 sync_max_batch;	/* changes in one upload */
+	long	 sync_max_user_bytes;	/* a user's whole change log */
+	int	 sync_max_wallets;	/* wallets per user */
 
 	/* [chat]: conversations family (fields go here) */
 
