@@ -82,6 +82,7 @@ static const struct conf_key conf_keys[] = {
 	FAMILY("auth", FAMILY_AUTH),
 	FAMILY("users", FAMILY_USERS),
 	FAMILY("wallets", FAMILY_WALLETS),
+	INT("wallets", "max_per_user", wallets_max_per_user, "100", 1, 100000),
 	FAMILY("conversations", FAMILY_CONVERSATIONS),
 	FAMILY("destinations", FAMILY_DESTINATIONS),
 
@@ -119,7 +120,6 @@ static const struct conf_key conf_keys[] = {
 	INT("sync", "max_batch", sync_max_batch, "1000", 1, 100000),
 	LONG("sync", "max_user_bytes", sync_max_user_bytes, "268435456",
 	    1024, LONG_MAX),
-	INT("sync", "max_wallets", sync_max_wallets, "100", 1, 100000),
 
 	/* [chat]: conversations family (keys go here) */
 

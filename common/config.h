@@ -65,6 +65,7 @@ struct config {
 
 	/* [auth], [users], [wallets], [conversations], [destinations] */
 	struct family_config family[FAMILY__MAX];
+	int	 wallets_max_per_user;	/* [wallets] max_per_user */
 
 	/* [password] */
 	long	 password_opslimit;
@@ -100,7 +101,6 @@ struct config {
 	long	 sync_max_row_bytes;	/* JSON text of one change's data */
 	int	 sync_max_batch;	/* changes in one upload */
 	long	 sync_max_user_bytes;	/* a user's whole change log */
-	int	 sync_max_wallets;	/* wallets per user */
 
 	/* [chat]: conversations family (fields go here) */
 

@@ -275,7 +275,7 @@ create_tx(void *arg)
 		    "WHERE user_id = ?", "i", in->user_id)) != DB_OK)
 			return st;
 		in->limit_hit = db_get_int(r, 0, 0) >=
-		    config()->sync_max_wallets;
+		    config()->wallets_max_per_user;
 		db_result_free(r);
 		if (in->limit_hit)
 			return DB_REFUSED;
@@ -339,7 +339,7 @@ wallets_create(struct request *req, struct reply *rep)
 		rc = reply_error(rep, 409, "wallet_limit", rep->dialect ==
 		    DIALECT_001 ? "Wallet limit reached!" :
 		    "A user may have at most %d wallets",
-		    config()->sync_max_wallets);
+		    config()->wallets_max_per_user);
 	else if (st != DB_OK)
 		rc = reply_db_error(rep);
 	else {

@@ -353,7 +353,7 @@ test('DELETE /api/wallets/{id}: 200 with the wallet, event written, then 404', a
 	expectError(await api.delete(`/api/wallets/${w.id}`, { token: alice.token }), 404);
 });
 
-test('a user may hold at most [sync] max_wallets (100) wallets: the next is 409 and nothing is written', async () => {
+test('a user may hold at most [wallets] max_per_user (100) wallets: the next is 409 and nothing is written', async () => {
 	const carol = await registerAndLogin();
 	for (let i = 0; i < 100; i += 10)
 		await Promise.all(Array.from({ length: 10 }, () => newWallet(carol)));

@@ -1,7 +1,7 @@
 # tests/bench/wallets.sh -- ./dev bench plug-in of the wallets family
 # (tests/bench/README.md): an authenticated read (GET /api/wallets), writes
 # that each commit a wallet and its events row (POST /api/wallets paired
-# with a DELETE, so the user stays under [sync] max_wallets), and sync
+# with a DELETE, so the user stays under [wallets] max_per_user), and sync
 # uploads of batches of 100 changes, also reported as changes per second.
 # Targets, as ratios to GET /api/ping of the same run: read >= 24%, write
 # >= 15%; sync >= 20,000 changes/s.
