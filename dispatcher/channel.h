@@ -115,5 +115,6 @@ void	 delivery_error(struct delivery *d, const char *fmt, ...)
 
 /* The channels, one per file. */
 extern const struct channel mail_channel;	/* mail.c */
+extern const struct channel webhook_channel;	/* webhook.c */
 
 #endif

@@ -31,6 +31,7 @@
 /* The channels this program sends; a new channel file adds its line. */
 static const struct channel *const channels[] = {
 	&mail_channel,
+	&webhook_channel,
 };
 
 /* While the database is unreachable, claims back off up to this. */
