@@ -20,7 +20,8 @@ struct sockaddr;
  * Why a connection to sa (AF_INET or AF_INET6) is refused, or NULL when
  * it is allowed.  The reason is a static string ("a link-local address").
  */
-const char	*netcheck_sockaddr(const struct sockaddr *sa, int allow_private);
+const char	*netcheck_sockaddr(const struct sockaddr *sa,
+		    int allow_private);
 
 /*
  * Check an http(s) URL before it is saved: the scheme, an IP literal, or

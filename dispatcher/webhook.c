@@ -104,8 +104,9 @@ webhook_init(void)
 		end = s + strcspn(s, ",");
 		ms = parse_delay(s, strcspn(s, ", "));
 		if (ms <= 0 || nschedule == SCHEDULE_MAX) {
-			log_error("config: [webhook] schedule: a comma-separated "
-			    "list of at most %d delays like 500ms, 5s, 2m, 6h",
+			log_error("config: [webhook] schedule: a comma-"
+			    "separated list of at most %d delays like 500ms, "
+			    "5s, 2m, 6h",
 			    SCHEDULE_MAX);
 			return -1;
 		}
@@ -229,9 +230,10 @@ sign(const char *secret, const char *id, const char *ts,
     const struct buf *content, char *out, size_t n)
 {
 	crypto_auth_hmacsha256_state	 st;
-	unsigned char			 key[128], mac[crypto_auth_hmacsha256_BYTES];
+	unsigned char			 key[128];
+	unsigned char			 mac[crypto_auth_hmacsha256_BYTES];
 	char				 b64[sodium_base64_ENCODED_LEN(
-					    sizeof(mac),
+					    crypto_auth_hmacsha256_BYTES,
 					    sodium_base64_VARIANT_ORIGINAL)];
 	size_t				 klen;
 

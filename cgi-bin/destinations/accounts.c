@@ -395,13 +395,13 @@ account_update_tx(void *arg)
 	const struct field_value *site = w->v != NULL ? &w->v[F_WEBSITE] : NULL;
 	enum db_status		 st;
 
-	if (name != NULL && name->present && (st = db_exec("UPDATE accounts SET "
-	    "account_name = ?, updated_by = ? WHERE id = ?", "sis",
+	if (name != NULL && name->present && (st = db_exec("UPDATE accounts "
+	    "SET account_name = ?, updated_by = ? WHERE id = ?", "sis",
 	    name->s, w->user, w->id)) != DB_OK)
 		return st;
-	if (site != NULL && site->present && (st = db_exec("UPDATE accounts SET website = ?, "
-	    "updated_by = ? WHERE id = ?", "sis", site->len > 0 ? site->s :
-	    NULL, w->user, w->id)) != DB_OK)
+	if (site != NULL && site->present && (st = db_exec("UPDATE accounts "
+	    "SET website = ?, updated_by = ? WHERE id = ?", "sis",
+	    site->len > 0 ? site->s : NULL, w->user, w->id)) != DB_OK)
 		return st;
 	if (w->token[0] != '\0' && (st = db_exec("UPDATE accounts SET "
 	    "app_secret_token = ?, updated_by = ? WHERE id = ?", "sis",

@@ -266,7 +266,8 @@ dest_logs(struct request *req, struct reply *rep)
 
 struct resend {
 	const char		*account;
-	struct db_result	*rows;	/* event_row, destination_id, delivery_id */
+	/* Rows of event_row, destination_id, delivery id. */
+	struct db_result	*rows;
 	long long		 last_id;
 	size_t			 queued;
 };
