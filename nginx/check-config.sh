@@ -59,7 +59,9 @@ fi
 unlisted=
 for f in "$src"/nginx/*.conf "$src"/nginx/routes/*.conf; do
 	name=nginx/${f#"$src"/nginx/}
-	grep -q "$name" "$src/nginx/include.am" || unlisted="$unlisted $name"
+	# A family's route file is listed in its own cgi-bin/<family>/include.am.
+	cat "$src/nginx/include.am" "$src"/cgi-bin/*/include.am |
+	    grep -q "$name" || unlisted="$unlisted $name"
 done
 if [ -z "$unlisted" ]; then
 	echo "ok 4 - nginx/include.am installs every file of the site"
