@@ -422,3 +422,49 @@ test('DELETE FROM users always succeeds whatever the user created (foreign keys)
 	assert.equal(sql.value('SELECT created_by FROM destinations WHERE account_id = ?', [acct.id]), null);
 	assert.equal(sql.count('SELECT COUNT(*) FROM account_members WHERE account_id = ?', [acct.id]), 1);
 });
+
+// ------------------------------------------------------------ API docs
+
+test('nginx/docs/build.sh: the joined OpenAPI document, Swagger UI and ReDoc from npm, pages that load nothing from elsewhere', { timeout: 120000 }, async () => {
+	const fs = require('node:fs');
+	const os = require('node:os');
+	const path = require('node:path');
+	const { execFileSync } = require('node:child_process');
+	const src = path.resolve(__dirname, '..', '..');
+	const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fastback-docs-'));
+	try {
+		execFileSync('sh', [path.join(src, 'nginx', 'docs', 'build.sh'), out, '/srv/docs'], {
+			env: { ...process.env, FASTBACK_SRC: src }, stdio: 'pipe',
+		});
+		const doc = JSON.parse(fs.readFileSync(path.join(out, 'swagger.json'), 'utf8'));
+		assert.equal(doc.info.title, 'fastback');
+		for (const p of ['/api/accounts/', '/api/destinations/{id}/', '/server/incoming_data/', '/api/auth/login/'])
+			assert.ok(doc.paths[p], `${p} in the joined document`);
+		for (const f of ['swagger-ui-bundle.js', 'swagger-ui.css', 'redoc.standalone.js', 'swagger-init.js'])
+			assert.ok(fs.statSync(path.join(out, f)).size > 100, f);
+		for (const page of ['swagger.html', 'redoc.html']) {
+			const html = fs.readFileSync(path.join(out, page), 'utf8');
+			assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//, `${page} loads from elsewhere`);
+			assert.match(html, /\/api\/(docs|swagger\.json)/);
+		}
+		assert.match(fs.readFileSync(path.join(out, 'swagger-init.js'), 'utf8'), /url: '\/api\/swagger\.json'/);
+		assert.equal(fs.readFileSync(path.join(out, 'root.conf'), 'utf8').match(/^root (.*);$/m)[1], '/srv/docs');
+	} finally {
+		fs.rmSync(out, { recursive: true, force: true });
+	}
+});
+
+// Last in the file: it spends this address's incoming-data allowance.
+test('incoming data is rate-limited by nginx: a flood gets 429 with a JSON body, and nothing is written for it', async () => {
+	const before = sql.count('SELECT COUNT(*) FROM incoming_events');
+	const flood = Array.from({ length: 300 }, (_, i) => api.post('/server/incoming_data/', {
+		json: { i }, retry429: false,
+		headers: { 'CL-X-TOKEN': 'no-such-token', 'CL-X-EVENT-ID': `flood-${i}` },
+	}));
+	const answers = await Promise.all(flood);
+	const limited = answers.filter((r) => r.status === 429);
+	assert.ok(limited.length > 0, 'some requests were limited');
+	assert.equal(limited[0].json.error, 'too_many_requests');
+	assert.ok(answers.every((r) => r.status === 429 || r.status === 404));
+	assert.equal(sql.count('SELECT COUNT(*) FROM incoming_events'), before);
+});
