@@ -453,13 +453,18 @@ hook_disable(struct delivery *d, const struct hook *h)
 		    "410", d->id, h->dest);
 }
 
-/* The delay before try attempt + 1: the schedule's, +-20%. */
+/*
+ * The delay before try attempt + 1: the schedule's, +-20%.  An empty
+ * schedule means no retries (max_attempts is 1): 0.
+ */
 static long long
 hook_delay(int attempt)
 {
 	long long	 base;
 	size_t		 i;
 
+	if (nschedule == 0)
+		return 0;
 	i = attempt >= 1 ? (size_t)attempt - 1 : 0;
 	if (i >= nschedule)
 		i = nschedule - 1;
