@@ -129,6 +129,15 @@ static const struct conf_key conf_keys[] = {
 	INT("push", "timeout", push_timeout, "10", 1, 600),
 
 	/* [webhook]: destinations family and the dispatcher (keys go here) */
+	LONG("webhook", "timeout_ms", webhook_timeout_ms, "15000", 100, 600000),
+	BOOL("webhook", "allow_private", webhook_allow_private, "no"),
+	STR("webhook", "schedule", webhook_schedule,
+	    "5s,30s,2m,10m,30m,2h,6h,12h,24h"),
+	LONG("webhook", "give_up", webhook_give_up, "172800", 1, 31536000),
+	LONG("webhook", "max_response_bytes", webhook_max_response, "65536",
+	    0, 16777216),
+	INT("webhook", "max_destinations", webhook_max_destinations, "100",
+	    1, 100000),
 
 	STR("notifier", "listen", notifier_listen, "127.0.0.1:8090"),
 	STR("notifier", "api_url", notifier_api_url, "http://127.0.0.1:8081"),

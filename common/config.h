@@ -110,6 +110,12 @@ struct config {
 	int	 push_timeout;		/* seconds per gateway request */
 
 	/* [webhook]: destinations family and the dispatcher (fields go here) */
+	long	 webhook_timeout_ms;	/* one try, connection included */
+	int	 webhook_allow_private;	/* loopback and private receivers */
+	char	*webhook_schedule;	/* delays between tries: "5s,30s,2m" */
+	long	 webhook_give_up;	/* seconds after queueing: failed */
+	long	 webhook_max_response;	/* bytes of an answer read, at most */
+	int	 webhook_max_destinations; /* per account */
 
 	/* [notifier] */
 	char	*notifier_listen;	/* host:port the WebSocket server binds */
