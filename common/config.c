@@ -82,6 +82,7 @@ static const struct conf_key conf_keys[] = {
 	FAMILY("auth", FAMILY_AUTH),
 	FAMILY("users", FAMILY_USERS),
 	FAMILY("wallets", FAMILY_WALLETS),
+	INT("wallets", "max_per_user", wallets_max_per_user, "100", 1, 100000),
 	FAMILY("conversations", FAMILY_CONVERSATIONS),
 	FAMILY("destinations", FAMILY_DESTINATIONS),
 
@@ -114,6 +115,11 @@ static const struct conf_key conf_keys[] = {
 	INT("dispatcher", "lease", dispatcher_lease, "300", 5, 86400),
 
 	/* [sync]: wallets family (keys go here) */
+	STR("sync", "tables", sync_tables, ""),
+	LONG("sync", "max_row_bytes", sync_max_row_bytes, "65536", 64, 16777216),
+	INT("sync", "max_batch", sync_max_batch, "1000", 1, 100000),
+	LONG("sync", "max_user_bytes", sync_max_user_bytes, "268435456",
+	    1024, LONG_MAX),
 
 	/* [chat]: conversations family (keys go here) */
 	INT("chat", "max_message_length", chat_max_message_length, "4000",
@@ -127,6 +133,15 @@ static const struct conf_key conf_keys[] = {
 	INT("push", "timeout", push_timeout, "10", 1, 600),
 
 	/* [webhook]: destinations family and the dispatcher (keys go here) */
+	LONG("webhook", "timeout_ms", webhook_timeout_ms, "15000", 100, 600000),
+	BOOL("webhook", "allow_private", webhook_allow_private, "no"),
+	STR("webhook", "schedule", webhook_schedule,
+	    "5s,30s,2m,10m,30m,2h,6h,12h,24h"),
+	LONG("webhook", "give_up", webhook_give_up, "172800", 1, 31536000),
+	LONG("webhook", "max_response_bytes", webhook_max_response, "65536",
+	    0, 16777216),
+	INT("webhook", "max_destinations", webhook_max_destinations, "100",
+	    1, 100000),
 
 	STR("notifier", "listen", notifier_listen, "127.0.0.1:8090"),
 	STR("notifier", "api_url", notifier_api_url, "http://127.0.0.1:8081"),

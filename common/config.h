@@ -65,6 +65,7 @@ struct config {
 
 	/* [auth], [users], [wallets], [conversations], [destinations] */
 	struct family_config family[FAMILY__MAX];
+	int	 wallets_max_per_user;	/* [wallets] max_per_user */
 
 	/* [password] */
 	long	 password_opslimit;
@@ -96,6 +97,10 @@ struct config {
 	int	 dispatcher_lease;	/* seconds a claimed row stays ours */
 
 	/* [sync]: wallets family (fields go here) */
+	char	*sync_tables;		/* allowed table names, ", " list; "": any */
+	long	 sync_max_row_bytes;	/* JSON text of one change's data */
+	int	 sync_max_batch;	/* changes in one upload */
+	long	 sync_max_user_bytes;	/* a user's whole change log */
 
 	/* [chat]: conversations family (fields go here) */
 	int	 chat_max_message_length;	/* characters of a message */
@@ -108,6 +113,12 @@ struct config {
 	int	 push_timeout;		/* seconds per gateway request */
 
 	/* [webhook]: destinations family and the dispatcher (fields go here) */
+	long	 webhook_timeout_ms;	/* one try, connection included */
+	int	 webhook_allow_private;	/* loopback and private receivers */
+	char	*webhook_schedule;	/* delays between tries: "5s,30s,2m" */
+	long	 webhook_give_up;	/* seconds after queueing: failed */
+	long	 webhook_max_response;	/* bytes of an answer read, at most */
+	int	 webhook_max_destinations; /* per account */
 
 	/* [notifier] */
 	char	*notifier_listen;	/* host:port the WebSocket server binds */

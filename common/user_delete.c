@@ -77,14 +77,45 @@ delete_conversations(long long id)
 
 /*
  * Destinations family: accounts whose last Admin is this user get a new
- * Admin, and accounts with no other member go with them.  Returns a DB
+ * Admin (the longest-standing other member), and accounts with no other
+ * member go, their pending deliveries cancelled first.  The memberships
+ * and created_by/updated_by then follow the foreign keys.  Returns a DB
  * status.
  */
 static enum db_status
 delete_accounts(long long id)
 {
-	(void)id;
-	return DB_OK;
+	struct db_result	*r;
+	enum db_status		 st;
+	size_t			 i;
+
+	/* Accounts where this user is the only Admin, locked. */
+	if ((st = db_query(&r, "SELECT m.account_id, (SELECT o.id FROM "
+	    "account_members o WHERE o.account_id = m.account_id AND "
+	    "o.user_id <> m.user_id ORDER BY o.created_at, o.id LIMIT 1) "
+	    "FROM account_members m WHERE m.user_id = ? AND m.role_id = 1 "
+	    "AND NOT EXISTS (SELECT 1 FROM account_members a WHERE "
+	    "a.account_id = m.account_id AND a.role_id = 1 AND "
+	    "a.user_id <> m.user_id) FOR UPDATE", "i", id)) != DB_OK)
+		return st;
+	for (i = 0; i < db_rows(r) && st == DB_OK; i++) {
+		if (db_get(r, i, 1) != NULL) {
+			st = db_exec("UPDATE account_members SET role_id = 1 "
+			    "WHERE id = ?", "i", db_get_int(r, i, 1));
+			continue;
+		}
+		st = db_exec("UPDATE deliveries d JOIN webhook_deliveries w "
+		    "ON w.delivery_id = d.id SET d.state = 'cancelled', "
+		    "d.finished_at = UTC_TIMESTAMP(6), "
+		    "d.last_error = 'account or destination deleted' "
+		    "WHERE w.account_id = ? AND d.state = 'pending'", "s",
+		    db_get(r, i, 0));
+		if (st == DB_OK)
+			st = db_exec("DELETE FROM accounts WHERE id = ?", "s",
+			    db_get(r, i, 0));
+	}
+	db_result_free(r);
+	return st;
 }
 
 enum db_status

@@ -116,5 +116,6 @@ void	 delivery_error(struct delivery *d, const char *fmt, ...)
 /* The channels, one per file. */
 extern const struct channel mail_channel;	/* mail.c */
 extern const struct channel push_channel;	/* push.c */
+extern const struct channel webhook_channel;	/* webhook.c */
 
 #endif

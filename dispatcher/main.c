@@ -32,6 +32,7 @@
 static const struct channel *const channels[] = {
 	&mail_channel,
 	&push_channel,
+	&webhook_channel,
 };
 
 /* While the database is unreachable, claims back off up to this. */
@@ -47,6 +48,12 @@ struct dispatcher {
 	CURLM		 *multi;
 	struct delivery	**flying;	/* transfers under way */
 	int		  nflying;
+	/* Tries ended but not yet recorded, with their outcome and delay. */
+	struct delivery	**done;
+	enum outcome	 *done_outcome;
+	long long	 *done_delay;
+	int		 *done_updated;
+	int		  ndone;
 	int		  slots;	/* [dispatcher] concurrency */
 	int		  once;		/* --once: stop when nothing is due */
 	int		  failed;	/* --once: a claim failed */
@@ -157,16 +164,14 @@ flying_find(const struct dispatcher *ds, unsigned long long id)
 }
 
 /*
- * The try of d ended with outcome o: apply the attempt limit, record it,
- * log it, and free d with everything its channel and libcurl held.
+ * The try of d ended with outcome o: apply the attempt limit and keep it
+ * for flush(), which records the tries that ended together in one
+ * transaction.
  */
 static void
 finish(struct dispatcher *ds, struct delivery *d, enum outcome o)
 {
-	char		 extra[CURL_ERROR_SIZE + 64];
-	size_t		 len;
 	long long	 delay = 0;
-	int		 r;
 
 	d->end_ms = clock_ms();
 	if (o != OUTCOME_DELIVERED && o != OUTCOME_FAILED)
@@ -175,28 +180,55 @@ finish(struct dispatcher *ds, struct delivery *d, enum outcome o)
 		o = OUTCOME_FAILED;
 	if (o == OUTCOME_RETRY)
 		delay = backoff(d);
+	ds->done[ds->ndone] = d;
+	ds->done_outcome[ds->ndone] = o;
+	ds->done_delay[ds->ndone] = delay;
+	ds->ndone++;
+}
 
-	r = queue_record(d, o, delay);
-	extra[0] = '\0';
-	if (o == OUTCOME_RETRY)
-		snprintf(extra, sizeof(extra), " retry_in_ms=%lld", delay);
-	if (o != OUTCOME_DELIVERED && d->error[0] != '\0') {
-		len = strlen(extra);
-		snprintf(extra + len, sizeof(extra) - len, " error=\"%s\"",
-		    d->error);
+/*
+ * Record the tries that ended, log each, and free them with everything
+ * their channel and libcurl held.
+ */
+static void
+flush(struct dispatcher *ds)
+{
+	struct delivery	*d;
+	char		 extra[CURL_ERROR_SIZE + 64];
+	size_t		 len;
+	enum outcome	 o;
+	int		 i;
+
+	if (ds->ndone == 0)
+		return;
+	queue_record_batch(ds->done, ds->done_outcome, ds->done_delay,
+	    ds->done_updated, (size_t)ds->ndone);
+	for (i = 0; i < ds->ndone; i++) {
+		d = ds->done[i];
+		o = ds->done_outcome[i];
+		extra[0] = '\0';
+		if (o == OUTCOME_RETRY)
+			snprintf(extra, sizeof(extra), " retry_in_ms=%lld",
+			    ds->done_delay[i]);
+		if (o != OUTCOME_DELIVERED && d->error[0] != '\0') {
+			len = strlen(extra);
+			snprintf(extra + len, sizeof(extra) - len,
+			    " error=\"%s\"", d->error);
+		}
+		log_info("delivery id=%llu channel=%s attempt=%d outcome=%s "
+		    "status=%ld duration_ms=%lld%s", d->id, d->channel->name,
+		    d->attempt, outcome_name(o), d->status,
+		    d->end_ms - d->start_ms, extra);
+		if (ds->done_updated[i] == 0)
+			log_warn("delivery id=%llu: the lease was taken over; "
+			    "its state is left to the new holder", d->id);
+
+		if (d->channel->release != NULL)
+			d->channel->release(d);
+		curl_easy_cleanup(d->easy);
+		delivery_free(d);
 	}
-	log_info("delivery id=%llu channel=%s attempt=%d outcome=%s "
-	    "status=%ld duration_ms=%lld%s", d->id, d->channel->name,
-	    d->attempt, outcome_name(o), d->status, d->end_ms - d->start_ms,
-	    extra);
-	if (r == 0)
-		log_warn("delivery id=%llu: the lease was taken over; its "
-		    "state is left to the new holder", d->id);
-
-	if (d->channel->release != NULL)
-		d->channel->release(d);
-	curl_easy_cleanup(d->easy);
-	delivery_free(d);
+	ds->ndone = 0;
 	if (ds->once && ds->nflying == 0)
 		ds->next_claim = 0;
 }
@@ -365,6 +397,7 @@ run(struct dispatcher *ds)
 			curl_multi_perform(ds->multi, &running);
 			reap(ds);
 		}
+		flush(ds);
 		if (stopping && ds->nflying == 0)
 			break;
 
@@ -447,6 +480,11 @@ main(int argc, char *argv[])
 	ds.slots = cf->dispatcher_concurrency > 0 ?
 	    cf->dispatcher_concurrency : 1;
 	ds.flying = xcalloc((size_t)ds.slots, sizeof(*ds.flying));
+	/* A try ends in flight or at its start: never more than the slots. */
+	ds.done = xcalloc((size_t)ds.slots, sizeof(*ds.done));
+	ds.done_outcome = xcalloc((size_t)ds.slots, sizeof(*ds.done_outcome));
+	ds.done_delay = xcalloc((size_t)ds.slots, sizeof(*ds.done_delay));
+	ds.done_updated = xcalloc((size_t)ds.slots, sizeof(*ds.done_updated));
 
 	log_info("started as %s: concurrency=%d batch=%d poll_ms=%d "
 	    "lease=%ds%s", queue_owner(), ds.slots, cf->dispatcher_batch,
@@ -460,6 +498,10 @@ out:
 		if (channels[i]->cleanup != NULL)
 			channels[i]->cleanup();
 	free(ds.flying);
+	free(ds.done);
+	free(ds.done_outcome);
+	free(ds.done_delay);
+	free(ds.done_updated);
 	if (ds.multi != NULL)
 		curl_multi_cleanup(ds.multi);
 	db_disconnect();

@@ -256,9 +256,14 @@ format_started(const struct delivery *d, char *out, size_t sz)
 	    tm.tm_hour, tm.tm_min, tm.tm_sec, d->started.tv_nsec / 1000);
 }
 
-/* One try at the record transaction; see queue_record(). */
+/*
+ * The statements that record one try (see queue_record()), inside the
+ * caller's transaction.  *updated is set when the delivery row changed.
+ * Returns DB_OK, or the failure; DB_REFUSED with !*updated means the
+ * delivery was deleted meanwhile and there is nothing to record.
+ */
 static enum db_status
-record_once(const struct delivery *d, enum outcome outcome,
+record_row(const struct delivery *d, enum outcome outcome,
     long long delay_ms, int *updated)
 {
 	char		 started[40];
@@ -276,8 +281,6 @@ record_once(const struct delivery *d, enum outcome outcome,
 	error = outcome != OUTCOME_DELIVERED && d->error[0] != '\0' ?
 	    d->error : NULL;
 
-	if (db_begin() == -1)
-		return DB_ERROR;
 	switch (outcome) {
 	case OUTCOME_DELIVERED:
 		st = db_exec(sql_delivered, "inis", attempt,
@@ -294,15 +297,27 @@ record_once(const struct delivery *d, enum outcome outcome,
 		break;
 	}
 	if (st != DB_OK)
-		goto fail;
+		return st;
 	*updated = db_affected() > 0;
 
 	/*
 	 * The try happened even when the lease was lost, so it is logged;
 	 * only a delivery deleted meanwhile (the foreign key) stops that.
 	 */
-	st = db_exec(sql_attempt, "iisinss", id, attempt, started, duration,
+	return db_exec(sql_attempt, "iisinss", id, attempt, started, duration,
 	    status != 0 ? &status : NULL, error, outcome_name(outcome));
+}
+
+/* One try at the record transaction; see queue_record(). */
+static enum db_status
+record_once(const struct delivery *d, enum outcome outcome,
+    long long delay_ms, int *updated)
+{
+	enum db_status	 st;
+
+	if (db_begin() == -1)
+		return DB_ERROR;
+	st = record_row(d, outcome, delay_ms, updated);
 	if (st == DB_REFUSED && !*updated) {
 		db_rollback();
 		return DB_OK;
@@ -337,4 +352,31 @@ queue_record(const struct delivery *d, enum outcome outcome,
 	log_error("delivery id=%llu: cannot record the try: %s",
 	    d->id, db_error());
 	return -1;
+}
+
+int
+queue_record_batch(struct delivery *const *d, const enum outcome *o,
+    const long long *delay_ms, int *updated, size_t n)
+{
+	enum db_status	 st = DB_OK;
+	size_t		 i;
+	int		 rc = 0;
+
+	if (n == 0)
+		return 0;
+	/* One commit for all: the common case, where every row is ours. */
+	if (n > 1 && db_begin() == 0) {
+		for (i = 0; i < n && st == DB_OK; i++) {
+			updated[i] = 0;
+			st = record_row(d[i], o[i], delay_ms[i], &updated[i]);
+		}
+		if (st == DB_OK && db_commit() == 0)
+			return 0;
+		db_rollback();
+	}
+	/* A deleted row, a deadlock, a lost connection: one at a time. */
+	for (i = 0; i < n; i++)
+		if ((updated[i] = queue_record(d[i], o[i], delay_ms[i])) == -1)
+			rc = -1;
+	return rc;
 }

@@ -48,6 +48,15 @@ int		 queue_claim(struct delivery **out, int max, int lease,
 int		 queue_record(const struct delivery *d, enum outcome outcome,
 		    long long delay_ms);
 
+/*
+ * queue_record() for n tries at once, in one transaction when that works
+ * (else one each): updated[i] receives what queue_record() would return
+ * for d[i].  Returns 0, or -1 when some try could not be recorded.
+ */
+int		 queue_record_batch(struct delivery *const *d,
+		    const enum outcome *o, const long long *delay_ms,
+		    int *updated, size_t n);
+
 /* Name of an outcome as stored: "delivered", "retry", "failed". */
 const char	*outcome_name(enum outcome);
 

@@ -56,10 +56,10 @@ else
 	echo "ok 3 - no keep-alive towards the responders"
 fi
 
+# A family lists its own route file in cgi-bin/<family>/include.am.
 unlisted=
 for f in "$src"/nginx/*.conf "$src"/nginx/routes/*.conf; do
 	name=nginx/${f#"$src"/nginx/}
-	# A family lists its route file in its own cgi-bin/<family>/include.am.
 	cat "$src/nginx/include.am" "$src"/cgi-bin/*/include.am |
 	    grep -q "$name" || unlisted="$unlisted $name"
 done

@@ -1,5 +1,5 @@
 // 000-smoke.test.js -- the stack answers through nginx: the liveness probe,
-// JSON for unknown paths, and the body size limit.
+// JSON for unknown paths, the body size limit and the API docs.
 'use strict';
 
 const { test, api, assert, expectJson, expectError } = require('./lib');
@@ -21,4 +21,18 @@ test('a 2 MB body answers 413 in the JSON error envelope', async () => {
 		headers: { 'Content-Type': 'application/json' },
 	});
 	expectError(res, 413, 'payload_too_large');
+});
+
+test('the API docs are served from the stack itself: Swagger UI, ReDoc and the joined document', async () => {
+	const swagger = await api.get('/api/swagger/');
+	assert.equal(swagger.status, 200);
+	assert.match(swagger.text, /swagger-ui/);
+	assert.doesNotMatch(swagger.text, /https?:\/\/(?!127\.)/, 'no asset from another host');
+	const redoc = await api.get('/api/redoc/');
+	assert.equal(redoc.status, 200);
+	assert.match(redoc.text, /redoc/i);
+	const doc = expectJson(await api.get('/api/swagger.json'), 200);
+	assert.match(doc.openapi, /^3\./);
+	for (const path of ['/login', '/api/users/me', '/api/wallets', '/api/accounts/'])
+		assert.ok(doc.paths[path], `the document describes ${path}`);
 });
