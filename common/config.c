@@ -122,6 +122,10 @@ static const struct conf_key conf_keys[] = {
 	    1024, LONG_MAX),
 
 	/* [chat]: conversations family (keys go here) */
+	INT("chat", "max_message_length", chat_max_message_length, "4000",
+	    1, 65535),
+	INT("chat", "page_size", chat_page_size, "100", 1, 1000),
+	INT("chat", "max_page_size", chat_max_page_size, "1000", 1, 10000),
 
 	/* [push]: users family, the dispatcher push channel (keys go here) */
 	STR("push", "gateway_url", push_gateway_url, ""),

@@ -103,6 +103,9 @@ struct config {
 	long	 sync_max_user_bytes;	/* a user's whole change log */
 
 	/* [chat]: conversations family (fields go here) */
+	int	 chat_max_message_length;	/* characters of a message */
+	int	 chat_page_size;	/* messages/conversations per page */
+	int	 chat_max_page_size;	/* largest ?limit= */
 
 	/* [push]: users family, the dispatcher push channel (fields go here) */
 	char	*push_gateway_url;	/* "": pushes are recorded, not sent */

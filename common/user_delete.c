@@ -13,14 +13,66 @@
 #include "user.h"
 
 /*
- * Conversations family: groups whose last admin is this user get a new
- * admin before the memberships cascade away.  Returns a DB status.
+ * Conversations family: groups whose last admin is this user get their
+ * longest-standing other member as admin, and conversations this user is
+ * the last member of are deleted, before the memberships, messages,
+ * receipts and files cascade away.  Private chats with someone else stay
+ * for that member.  Returns a DB status.
  */
 static enum db_status
 delete_conversations(long long id)
 {
-	(void)id;
-	return DB_OK;
+	struct db_result	*r;
+	enum db_status		 rc;
+	size_t			 i;
+
+	if ((rc = db_query(&r, "SELECT me.conversation_id FROM "
+	    "conversation_members me JOIN conversations c ON "
+	    "c.id = me.conversation_id WHERE me.user_id = ? AND "
+	    "me.role = 'admin' AND c.kind = 'group' AND NOT EXISTS (SELECT 1 "
+	    "FROM conversation_members o WHERE o.conversation_id = "
+	    "me.conversation_id AND o.user_id <> ? AND o.role = 'admin') "
+	    "FOR UPDATE", "ii", id, id)) != DB_OK)
+		return rc;
+	for (i = 0; i < db_rows(r) && rc == DB_OK; i++)
+		rc = db_exec("UPDATE conversation_members SET role = 'admin' "
+		    "WHERE conversation_id = ? AND user_id <> ? "
+		    "ORDER BY joined_at, user_id LIMIT 1", "ii",
+		    db_get_int(r, i, 0), id);
+	db_result_free(r);
+	if (rc != DB_OK)
+		return rc;
+	if ((rc = db_query(&r, "SELECT me.conversation_id FROM "
+	    "conversation_members me WHERE me.user_id = ? AND NOT EXISTS "
+	    "(SELECT 1 FROM conversation_members o WHERE o.conversation_id = "
+	    "me.conversation_id AND o.user_id <> ?)", "ii", id, id)) != DB_OK)
+		return rc;
+	for (i = 0; i < db_rows(r) && rc == DB_OK; i++)
+		rc = db_exec("DELETE FROM conversations WHERE id = ? AND "
+		    "kind <> 'public'", "i", db_get_int(r, i, 0));
+	db_result_free(r);
+	if (rc != DB_OK)
+		return rc;
+	/*
+	 * The user's messages are about to cascade away: the other members'
+	 * unread counters and each conversation's last message must not
+	 * count them.
+	 */
+	if ((rc = db_exec("UPDATE conversation_members m JOIN (SELECT "
+	    "r.user_id, r.conversation_id, COUNT(*) AS n FROM receipts r "
+	    "JOIN messages x ON x.id = r.message_id JOIN conversation_members "
+	    "o ON o.conversation_id = r.conversation_id AND o.user_id = "
+	    "r.user_id WHERE x.sender_id = ? AND r.status <> 'read' AND "
+	    "r.message_id > o.cleared_before GROUP BY r.user_id, "
+	    "r.conversation_id) g ON g.user_id = m.user_id AND "
+	    "g.conversation_id = m.conversation_id SET m.unread = "
+	    "IF(m.unread > g.n, m.unread - g.n, 0)", "i", id)) != DB_OK)
+		return rc;
+	return db_exec("UPDATE conversations c JOIN conversation_members me "
+	    "ON me.conversation_id = c.id AND me.user_id = ? SET "
+	    "c.last_message_id = (SELECT m.id FROM messages m WHERE "
+	    "m.conversation_id = c.id AND m.sender_id <> ? AND "
+	    "m.deleted_at IS NULL ORDER BY m.id DESC LIMIT 1)", "ii", id, id);
 }
 
 /*
