@@ -85,7 +85,10 @@ bench_destinations() {
 	    die "bench: fastback-dispatcher is not running"
 	kill -TERM "$pid"
 	wait_exit "$pid" 15 || die "bench: the dispatcher did not stop"
-	FASTBACK_VAR=$BVAR FASTBACK_DISPATCHER_POLL_MS=20 \
+	# The same stack switches as cmd_bench's (no access log, rate limits
+	# in dry-run), or the restart would reload nginx without them.
+	FASTBACK_VAR=$BVAR FASTBACK_BENCH=1 FASTBACK_BUILD=$bin \
+	    FASTBACK_DISPATCHER_POLL_MS=20 \
 	    FASTBACK_DISPATCHER_CONCURRENCY=64 FASTBACK_DISPATCHER_BATCH=64 \
 	    "$SELF" start >/dev/null
 
