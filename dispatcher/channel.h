@@ -1,9 +1,10 @@
 /*
  * channel.h -- what a dispatcher channel (mail, webhook, push) implements.
  *
- * The driver (main.c) claims a row, gives it to its channel's prepare(),
- * runs the libcurl transfer the channel set up, asks classify() what the
- * answer means, records the outcome and calls release().  A channel is one
+ * The driver (main.c) claims rows, hands each claim's rows to their
+ * channel's load(), then each row to prepare(), runs the libcurl transfer
+ * the channel set up, asks classify() what the answer means, records the
+ * outcome and calls release().  A channel is one
  * file that defines one struct channel and knows nothing about the queue,
  * leases, backoff or the attempt log.  Its functions may use db_*() (no
  * transaction is open when they run) but must not block for long: one
@@ -14,6 +15,7 @@
 #ifndef FASTBACK_DISPATCHER_CHANNEL_H
 #define FASTBACK_DISPATCHER_CHANNEL_H
 
+#include <stddef.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -81,6 +83,15 @@ struct channel {
 	void		 (*cleanup)(void);
 
 	/*
+	 * Optional.  Called with the n deliveries of this channel that one
+	 * claim returned, just before their prepare(): read in one query
+	 * what each try needs, rather than one query per try in prepare(),
+	 * and keep it in each d[i]->priv.  A delivery it leaves without
+	 * priv is prepared on its own; release() is called for every one.
+	 */
+	void		 (*load)(struct delivery *const *d, size_t n);
+
+	/*
 	 * Start a try of d.  Either set up easy, which the driver created
 	 * with CURLOPT_PRIVATE, CURLOPT_ERRORBUFFER (d->error) and
 	 * CURLOPT_NOSIGNAL already set, and return OUTCOME_TRANSFER; or
@@ -112,6 +123,12 @@ struct channel {
  */
 void	 delivery_error(struct delivery *d, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * The ids of d[0..n-1] as a JSON array, for a statement that takes a
+ * batch through JSON_TABLE.  Caller frees it.
+ */
+char	*delivery_ids(struct delivery *const *d, size_t n);
 
 /* The channels, one per file. */
 extern const struct channel mail_channel;	/* mail.c */

@@ -271,13 +271,15 @@ start(struct dispatcher *ds, struct delivery *d)
 static int
 claim(struct dispatcher *ds, int want)
 {
-	struct delivery	**got;
-	int		  i, n;
+	struct delivery	**got, **mine;
+	size_t		  c, nmine;
+	int		  i, k, n;
 
 	got = xcalloc((size_t)want, sizeof(*got));
+	mine = xcalloc((size_t)want, sizeof(*mine));
 	n = queue_claim(got, want, config()->dispatcher_lease, channels,
 	    nitems(channels));
-	for (i = 0; i < n; i++) {
+	for (i = k = 0; i < n; i++) {
 		/*
 		 * Our own transfer outlived its lease and we claimed it
 		 * again: the lease is renewed, the transfer goes on.
@@ -288,8 +290,21 @@ claim(struct dispatcher *ds, int want)
 			delivery_free(got[i]);
 			continue;
 		}
-		start(ds, got[i]);
+		got[k++] = got[i];
 	}
+	/* Each channel reads what its tries need in one go. */
+	for (c = 0; c < nitems(channels); c++) {
+		if (channels[c]->load == NULL)
+			continue;
+		for (i = 0, nmine = 0; i < k; i++)
+			if (got[i]->channel == channels[c])
+				mine[nmine++] = got[i];
+		if (nmine > 0)
+			channels[c]->load(mine, nmine);
+	}
+	for (i = 0; i < k; i++)
+		start(ds, got[i]);
+	free(mine);
 	free(got);
 	return n;
 }

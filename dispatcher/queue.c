@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "alloc.h"
 #include "db.h"
 #include "log.h"
@@ -53,10 +55,15 @@ static const char sql_claim_due[] =
 	" AND FIND_IN_SET(channel, ?)"
 	" ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
+/*
+ * The whole claim in one statement, not one per row: the ids come as one
+ * JSON array (delivery_ids()), and the join reads each row by its key.
+ */
 static const char sql_lease[] =
-	"UPDATE deliveries SET state = 'sending',"
-	" locked_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, locked_by = ?"
-	" WHERE id = ?";
+	"UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j"
+	" STRAIGHT_JOIN deliveries d ON d.id = j.id"
+	" SET d.state = 'sending',"
+	" d.locked_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, d.locked_by = ?";
 
 /*
  * A delivered mail's text goes: it may hold a one-time code, which must
@@ -138,6 +145,24 @@ delivery_error(struct delivery *d, const char *fmt, ...)
 	va_end(ap);
 }
 
+char *
+delivery_ids(struct delivery *const *d, size_t n)
+{
+	struct json_object	*a = json_object_new_array_ext((int)n);
+	char			*s;
+	size_t			 i;
+
+	if (a == NULL) {
+		log_error("out of memory");
+		exit(1);
+	}
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_int64((int64_t)d[i]->id));
+	s = xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	json_object_put(a);
+	return s;
+}
+
 void
 delivery_free(struct delivery *d)
 {
@@ -201,6 +226,7 @@ queue_claim(struct delivery **out, int max, int lease,
 	struct buf		 names = { NULL, 0, 0 };
 	struct db_result	*res = NULL;
 	enum db_status		 st;
+	char			*ids = NULL;
 	size_t			 i;
 	int			 n = 0, k;
 
@@ -223,12 +249,15 @@ queue_claim(struct delivery **out, int max, int lease,
 		db_result_free(res);
 		res = NULL;
 	}
-	for (k = 0; k < n; k++)
-		if (db_exec(sql_lease, "isi", (long long)lease, owner,
-		    (long long)out[k]->id) != DB_OK)
+	if (n > 0) {
+		ids = delivery_ids(out, (size_t)n);
+		if (db_exec(sql_lease, "sis", ids, (long long)lease, owner) !=
+		    DB_OK)
 			goto fail;
+	}
 	if (db_commit() == -1)
 		goto fail;
+	free(ids);
 	buf_free(&names);
 	return n;
 
@@ -240,6 +269,7 @@ fail:
 		delivery_free(out[k]);
 		out[k] = NULL;
 	}
+	free(ids);
 	buf_free(&names);
 	return -1;
 }

@@ -3,9 +3,9 @@
  * one of its destinations (seed 004), signed the Standard Webhooks way.
  *
  * The payload is {"event": <incoming_events.id>}; the destination and the
- * event's data are read from the database when the try starts, so a
- * changed URL or rotated secret applies to the next try, and a deleted
- * destination or account ends the delivery.  GET sends the data's
+ * event's data are read from the database when the try is claimed (for
+ * the whole claim in one query), so a changed URL or rotated secret applies
+ * to the next try, and a deleted destination or account ends the delivery.  GET sends the data's
  * top-level fields as query parameters, POST and PUT the data as it was
  * received, as the JSON body.  Headers: the destination's own, then
  * CL-X-EVENT-ID, webhook-id (msg_<delivery id>, the same on every try),
@@ -48,6 +48,32 @@
 #define SCHEDULE_MAX	64
 #define CONNECT_MAX_MS	10000L
 
+/*
+ * What a try reads: the destination and the event, for one delivery (in
+ * prepare(), when webhook_load() did not find it) or for a claim's batch.
+ */
+#define HOOK_SELECT	"SELECT dst.url, dst.http_method, dst.headers," \
+	" dst.signing_secret, dst.disabled_at IS NOT NULL, e.event_id," \
+	" e.data, TIMESTAMPDIFF(SECOND, w.created_at, UTC_TIMESTAMP(6))," \
+	" w.destination_id, w.delivery_id"
+#define HOOK_JOINS	" JOIN incoming_events e ON e.id = w.event_row" \
+	" JOIN destinations dst ON dst.id = w.destination_id"
+
+static const char sql_hook_one[] =
+	HOOK_SELECT " FROM webhook_deliveries w" HOOK_JOINS
+	" WHERE w.delivery_id = ?";
+
+static const char sql_hook_batch[] =
+	HOOK_SELECT " FROM JSON_TABLE(?, '$[*]' COLUMNS"
+	" (id BIGINT UNSIGNED PATH '$')) j"
+	" STRAIGHT_JOIN webhook_deliveries w ON w.delivery_id = j.id" HOOK_JOINS;
+
+/* Their columns. */
+enum {
+	C_URL, C_METHOD, C_HEADERS, C_SECRET, C_DISABLED, C_EVENT_ID, C_DATA,
+	C_AGE, C_DEST, C_DELIVERY, C_NCOLS
+};
+
 /* One try: what libcurl sends and what came back. */
 struct hook {
 	char			 dest[40];
@@ -58,6 +84,8 @@ struct hook {
 	int			 capped;	/* the answer hit the cap */
 	const char		*refused;	/* why netcheck refused */
 	long long		 age_s;		/* since it was queued */
+	char			*row[C_NCOLS];	/* from webhook_load() */
+	int			 loaded;	/* row is set */
 };
 
 static long long	 schedule[SCHEDULE_MAX];	/* ms */
@@ -314,36 +342,31 @@ hook_headers(const char *stored, int *typed)
 	return list;
 }
 
-enum {
-	C_URL, C_METHOD, C_HEADERS, C_SECRET, C_DISABLED, C_EVENT_ID, C_DATA,
-	C_AGE, C_DEST
-};
-
-/* Set up the transfer from row 0 of r.  Returns an outcome. */
+/* Set up the transfer from row, the columns above.  Returns an outcome. */
 static enum outcome
 hook_setup(struct delivery *d, CURL *easy, struct hook *h,
-    const struct db_result *r)
+    const char *const *row)
 {
 	const struct config	*cf = config();
-	const char		*method = db_get(r, 0, C_METHOD);
-	const char		*data = db_get(r, 0, C_DATA);
+	const char		*method = row[C_METHOD];
+	const char		*data = row[C_DATA];
 	struct buf		 signed_part = { NULL, 0, 0 };
 	char			 id[32], ts[24], sig[128];
 	int			 get, typed, bad = 0;
 
 	get = strcmp(method, "GET") == 0;
 	if (get) {
-		if ((h->url = query_url(d, db_get(r, 0, C_URL), data)) == NULL)
+		if ((h->url = query_url(d, row[C_URL], data)) == NULL)
 			return OUTCOME_FAILED;
 		url_query(&signed_part, h->url);
 	} else {
-		h->url = xstrdup(db_get(r, 0, C_URL));
+		h->url = xstrdup(row[C_URL]);
 		buf_puts(&h->body, data);
 	}
 
 	snprintf(id, sizeof(id), "msg_%llu", d->id);
 	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-	bad = sign(db_get(r, 0, C_SECRET), id, ts,
+	bad = sign(row[C_SECRET], id, ts,
 	    get ? &signed_part : &h->body, sig, sizeof(sig));
 	buf_free(&signed_part);
 	if (bad) {
@@ -351,12 +374,12 @@ hook_setup(struct delivery *d, CURL *easy, struct hook *h,
 		    "malformed");
 		return OUTCOME_FAILED;
 	}
-	h->headers = hook_headers(db_get(r, 0, C_HEADERS), &typed);
+	h->headers = hook_headers(row[C_HEADERS], &typed);
 	if (!get && !typed)
 		h->headers = header_add(h->headers, "Content-Type",
 		    "application/json");
 	h->headers = header_add(h->headers, "CL-X-EVENT-ID",
-	    db_get(r, 0, C_EVENT_ID));
+	    row[C_EVENT_ID]);
 	h->headers = header_add(h->headers, "webhook-id", id);
 	h->headers = header_add(h->headers, "webhook-timestamp", ts);
 	h->headers = header_add(h->headers, "webhook-signature", sig);
@@ -404,36 +427,83 @@ hook_setup(struct delivery *d, CURL *easy, struct hook *h,
 	return OUTCOME_TRANSFER;
 }
 
+/* Start the try from row: a deleted or disabled destination ends it. */
+static enum outcome
+hook_start(struct delivery *d, CURL *easy, struct hook *h,
+    const char *const *row)
+{
+	if (row[C_DISABLED] != NULL && strcmp(row[C_DISABLED], "0") != 0) {
+		delivery_error(d, "the destination is disabled (410 Gone)");
+		return OUTCOME_FAILED;
+	}
+	h->age_s = row[C_AGE] != NULL ? strtoll(row[C_AGE], NULL, 10) : 0;
+	snprintf(h->dest, sizeof(h->dest), "%s", row[C_DEST]);
+	return hook_setup(d, easy, h, row);
+}
+
+/*
+ * The rows of a claim's deliveries in one query.  A delivery missing from
+ * the answer (deleted meanwhile), or all of them when the query fails, is
+ * read again on its own by webhook_prepare(), which says why it cannot go.
+ */
+static void
+webhook_load(struct delivery *const *d, size_t n)
+{
+	struct db_result	*r = NULL;
+	struct hook		*h;
+	unsigned long long	 id;
+	char			*ids;
+	size_t			 i, k, c;
+
+	ids = delivery_ids(d, n);
+	if (db_query(&r, sql_hook_batch, "s", ids) != DB_OK) {
+		log_warn("webhook: cannot read a batch: %s", db_error());
+		free(ids);
+		return;
+	}
+	free(ids);
+	for (i = 0; i < db_rows(r); i++) {
+		id = strtoull(db_get(r, i, C_DELIVERY), NULL, 10);
+		for (k = 0; k < n && d[k]->id != id; k++)
+			continue;
+		if (k == n || d[k]->priv != NULL)
+			continue;
+		h = xcalloc(1, sizeof(*h));
+		for (c = 0; c < C_NCOLS; c++)
+			if (db_get(r, i, c) != NULL)
+				h->row[c] = xstrdup(db_get(r, i, c));
+		h->loaded = 1;
+		d[k]->priv = h;
+	}
+	db_result_free(r);
+}
+
 static enum outcome
 webhook_prepare(struct delivery *d, CURL *easy)
 {
 	struct db_result	*r = NULL;
-	struct hook		*h;
+	struct hook		*h = d->priv;
+	const char		*row[C_NCOLS];
 	enum outcome		 o;
+	size_t			 c;
+
+	d->max_attempts = (int)nschedule + 1;
+	if (h != NULL && h->loaded)
+		return hook_start(d, easy, h, (const char *const *)h->row);
 
 	h = xcalloc(1, sizeof(*h));
 	d->priv = h;
-	d->max_attempts = (int)nschedule + 1;
-	if (db_query(&r, "SELECT dst.url, dst.http_method, dst.headers, "
-	    "dst.signing_secret, dst.disabled_at IS NOT NULL, e.event_id, "
-	    "e.data, TIMESTAMPDIFF(SECOND, w.created_at, UTC_TIMESTAMP(6)), "
-	    "w.destination_id FROM webhook_deliveries w "
-	    "JOIN incoming_events e ON e.id = w.event_row "
-	    "JOIN destinations dst ON dst.id = w.destination_id "
-	    "WHERE w.delivery_id = ?", "i", (long long)d->id) != DB_OK) {
+	if (db_query(&r, sql_hook_one, "i", (long long)d->id) != DB_OK) {
 		delivery_error(d, "database: %s", db_error());
 		return OUTCOME_RETRY;
 	}
 	if (db_rows(r) == 0) {
 		delivery_error(d, "the destination or the event was deleted");
 		o = OUTCOME_FAILED;
-	} else if (db_get_int(r, 0, C_DISABLED)) {
-		delivery_error(d, "the destination is disabled (410 Gone)");
-		o = OUTCOME_FAILED;
 	} else {
-		h->age_s = db_get_int(r, 0, C_AGE);
-		snprintf(h->dest, sizeof(h->dest), "%s", db_get(r, 0, C_DEST));
-		o = hook_setup(d, easy, h, r);
+		for (c = 0; c < C_NCOLS; c++)
+			row[c] = db_get(r, 0, c);
+		o = hook_start(d, easy, h, row);
 	}
 	db_result_free(r);
 	return o;
@@ -515,11 +585,14 @@ static void
 webhook_release(struct delivery *d)
 {
 	struct hook	*h = d->priv;
+	size_t		 c;
 
 	if (h == NULL)
 		return;
 	free(h->url);
 	buf_free(&h->body);
+	for (c = 0; c < C_NCOLS; c++)
+		free(h->row[c]);
 	curl_slist_free_all(h->headers);
 	free(h);
 	d->priv = NULL;
@@ -528,6 +601,7 @@ webhook_release(struct delivery *d)
 const struct channel webhook_channel = {
 	.name = "webhook",
 	.init = webhook_init,
+	.load = webhook_load,
 	.prepare = webhook_prepare,
 	.classify = webhook_classify,
 	.release = webhook_release
