@@ -95,6 +95,42 @@ static const char sql_attempt[] =
 	" duration_ms, status_code, error, outcome)"
 	" VALUES (?, ?, ?, ?, ?, ?, ?)";
 
+/*
+ * A batch of tries recorded with two statements rather than two per try:
+ * queue_record_batch() binds them as one JSON array of objects (see
+ * batch_json()), keys left out for NULL.  The UPDATE joins on the lease,
+ * as the statements above do: a row whose lease was lost is not matched,
+ * and the batch is then recorded one try at a time.
+ */
+#define RECORD_BATCH	"JSON_TABLE(?, '$[*]' COLUMNS (" \
+	"id BIGINT UNSIGNED PATH '$.id', " \
+	"a SMALLINT UNSIGNED PATH '$.a', " \
+	"t VARCHAR(32) CHARACTER SET ascii PATH '$.t', " \
+	"ms INT UNSIGNED PATH '$.ms', " \
+	"s INT PATH '$.s', " \
+	"e VARCHAR(1024) CHARACTER SET utf8mb4 PATH '$.e', " \
+	"o VARCHAR(16) CHARACTER SET ascii PATH '$.o', " \
+	"us BIGINT PATH '$.us')) j"
+
+static const char sql_batch_done[] =
+	"UPDATE " RECORD_BATCH
+	" STRAIGHT_JOIN deliveries d ON d.id = j.id"
+	" AND d.state = 'sending' AND d.locked_by = ?"
+	" SET d.state = IF(j.o = 'retry', 'pending', j.o), d.attempts = j.a,"
+	" d.payload = IF(j.o = 'delivered' AND d.channel = 'mail',"
+	" JSON_REPLACE(d.payload, '$.text', '(removed after delivery)'),"
+	" d.payload),"
+	" d.last_status = j.s, d.last_error = j.e,"
+	" d.next_attempt_at = IF(j.o = 'retry',"
+	" UTC_TIMESTAMP(6) + INTERVAL j.us MICROSECOND, d.next_attempt_at),"
+	" d.finished_at = IF(j.o = 'retry', d.finished_at, UTC_TIMESTAMP(6)),"
+	" d.locked_until = NULL, d.locked_by = NULL";
+
+static const char sql_batch_attempts[] =
+	"INSERT INTO delivery_attempts (delivery_id, attempt, started_at,"
+	" duration_ms, status_code, error, outcome)"
+	" SELECT j.id, j.a, j.t, j.ms, j.s, j.e, j.o FROM " RECORD_BATCH;
+
 static const char *const outcome_names[] = {
 	[OUTCOME_TRANSFER] = "transfer",
 	[OUTCOME_DELIVERED] = "delivered",
@@ -384,24 +420,80 @@ queue_record(const struct delivery *d, enum outcome outcome,
 	return -1;
 }
 
+/* The tries d[0..n-1] as RECORD_BATCH reads them.  Caller frees it. */
+static char *
+batch_json(struct delivery *const *d, const enum outcome *o,
+    const long long *delay_ms, size_t n)
+{
+	struct json_object	*a, *e;
+	char			 started[40];
+	char			*s;
+	long long		 duration;
+	size_t			 i;
+
+	if ((a = json_object_new_array_ext((int)n)) == NULL) {
+		log_error("out of memory");
+		exit(1);
+	}
+	for (i = 0; i < n; i++) {
+		e = json_object_new_object();
+		format_started(d[i], started, sizeof(started));
+		duration = d[i]->end_ms - d[i]->start_ms;
+		if (duration < 0)
+			duration = 0;
+		json_object_object_add(e, "id",
+		    json_object_new_int64((int64_t)d[i]->id));
+		json_object_object_add(e, "a",
+		    json_object_new_int(d[i]->attempt));
+		json_object_object_add(e, "t", json_object_new_string(started));
+		json_object_object_add(e, "ms", json_object_new_int64(duration));
+		if (d[i]->status != 0)
+			json_object_object_add(e, "s",
+			    json_object_new_int64(d[i]->status));
+		if (o[i] != OUTCOME_DELIVERED && d[i]->error[0] != '\0')
+			json_object_object_add(e, "e",
+			    json_object_new_string(d[i]->error));
+		json_object_object_add(e, "o",
+		    json_object_new_string(outcome_name(o[i])));
+		json_object_object_add(e, "us",
+		    json_object_new_int64(o[i] == OUTCOME_RETRY ?
+		    delay_ms[i] * 1000 : 0));
+		json_object_array_add(a, e);
+	}
+	s = xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	json_object_put(a);
+	return s;
+}
+
 int
 queue_record_batch(struct delivery *const *d, const enum outcome *o,
     const long long *delay_ms, int *updated, size_t n)
 {
-	enum db_status	 st = DB_OK;
+	enum db_status	 st;
+	char		*batch;
 	size_t		 i;
 	int		 rc = 0;
 
 	if (n == 0)
 		return 0;
-	/* One commit for all: the common case, where every row is ours. */
+	/*
+	 * Two statements and one commit for all: the common case, where
+	 * every row is ours.  Any row that is not makes the UPDATE change
+	 * fewer rows than there are tries.
+	 */
 	if (n > 1 && db_begin() == 0) {
-		for (i = 0; i < n && st == DB_OK; i++) {
-			updated[i] = 0;
-			st = record_row(d[i], o[i], delay_ms[i], &updated[i]);
-		}
-		if (st == DB_OK && db_commit() == 0)
+		batch = batch_json(d, o, delay_ms, n);
+		st = db_exec(sql_batch_done, "ss", batch, owner);
+		if (st == DB_OK && db_affected() != n)
+			st = DB_CONFLICT;
+		if (st == DB_OK)
+			st = db_exec(sql_batch_attempts, "s", batch);
+		free(batch);
+		if (st == DB_OK && db_commit() == 0) {
+			for (i = 0; i < n; i++)
+				updated[i] = 1;
 			return 0;
+		}
 		db_rollback();
 	}
 	/* A deleted row, a deadlock, a lost connection: one at a time. */
