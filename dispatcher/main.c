@@ -494,6 +494,14 @@ main(int argc, char *argv[])
 	}
 	ds.slots = cf->dispatcher_concurrency > 0 ?
 	    cf->dispatcher_concurrency : 1;
+	/*
+	 * Keep a connection per slot open for the next try to the same
+	 * host.  The default keeps four per easy handle in the multi, and
+	 * each try's handle leaves it when the try ends: between claims
+	 * the pool shrinks and connections are closed, to be opened again
+	 * (a TCP and maybe a TLS handshake) by the next claim's tries.
+	 */
+	curl_multi_setopt(ds.multi, CURLMOPT_MAXCONNECTS, (long)ds.slots);
 	ds.flying = xcalloc((size_t)ds.slots, sizeof(*ds.flying));
 	/* A try ends in flight or at its start: never more than the slots. */
 	ds.done = xcalloc((size_t)ds.slots, sizeof(*ds.done));

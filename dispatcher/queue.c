@@ -63,7 +63,8 @@ static const char sql_lease[] =
 	"UPDATE JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) j"
 	" STRAIGHT_JOIN deliveries d ON d.id = j.id"
 	" SET d.state = 'sending',"
-	" d.locked_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND, d.locked_by = ?";
+	" d.locked_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND,"
+	" d.locked_by = ?";
 
 /*
  * A delivered mail's text goes: it may hold a one-time code, which must
@@ -193,7 +194,8 @@ delivery_ids(struct delivery *const *d, size_t n)
 		exit(1);
 	}
 	for (i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_int64((int64_t)d[i]->id));
+		json_object_array_add(a,
+		    json_object_new_int64((int64_t)d[i]->id));
 	s = xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
 	json_object_put(a);
 	return s;
@@ -446,7 +448,8 @@ batch_json(struct delivery *const *d, const enum outcome *o,
 		json_object_object_add(e, "a",
 		    json_object_new_int(d[i]->attempt));
 		json_object_object_add(e, "t", json_object_new_string(started));
-		json_object_object_add(e, "ms", json_object_new_int64(duration));
+		json_object_object_add(e, "ms",
+		    json_object_new_int64(duration));
 		if (d[i]->status != 0)
 			json_object_object_add(e, "s",
 			    json_object_new_int64(d[i]->status));

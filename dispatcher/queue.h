@@ -49,9 +49,10 @@ int		 queue_record(const struct delivery *d, enum outcome outcome,
 		    long long delay_ms);
 
 /*
- * queue_record() for n tries at once, in one transaction when that works
- * (else one each): updated[i] receives what queue_record() would return
- * for d[i].  Returns 0, or -1 when some try could not be recorded.
+ * queue_record() for n tries at once, with two statements in one
+ * transaction when every lease is still ours (else one try at a time):
+ * updated[i] receives what queue_record() would return for d[i].  Returns
+ * 0, or -1 when some try could not be recorded.
  */
 int		 queue_record_batch(struct delivery *const *d,
 		    const enum outcome *o, const long long *delay_ms,

@@ -4,13 +4,14 @@
  *
  * The payload is {"event": <incoming_events.id>}; the destination and the
  * event's data are read from the database when the try is claimed (for
- * the whole claim in one query), so a changed URL or rotated secret applies
- * to the next try, and a deleted destination or account ends the delivery.  GET sends the data's
- * top-level fields as query parameters, POST and PUT the data as it was
- * received, as the JSON body.  Headers: the destination's own, then
- * CL-X-EVENT-ID, webhook-id (msg_<delivery id>, the same on every try),
- * webhook-timestamp and webhook-signature: "v1," and the base64 HMAC-SHA256
- * of "<webhook-id>.<webhook-timestamp>.<body>" keyed with the decoded
+ * the whole claim in one query), so a changed URL or rotated secret
+ * applies to the next try, and a deleted destination or account ends the
+ * delivery.  GET sends the data's top-level fields as query parameters,
+ * POST and PUT the data as it was received, as the JSON body.  Headers:
+ * the destination's own, then CL-X-EVENT-ID, webhook-id (msg_<delivery
+ * id>, the same on every try), webhook-timestamp and webhook-signature:
+ * "v1," and the base64 HMAC-SHA256 of
+ * "<webhook-id>.<webhook-timestamp>.<body>" keyed with the decoded
  * whsec_ secret.  A GET has no body: its query string is what is signed.
  *
  * The SSRF guard sits in CURLOPT_OPENSOCKETFUNCTION: libcurl resolves the
@@ -66,7 +67,8 @@ static const char sql_hook_one[] =
 static const char sql_hook_batch[] =
 	HOOK_SELECT " FROM JSON_TABLE(?, '$[*]' COLUMNS"
 	" (id BIGINT UNSIGNED PATH '$')) j"
-	" STRAIGHT_JOIN webhook_deliveries w ON w.delivery_id = j.id" HOOK_JOINS;
+	" STRAIGHT_JOIN webhook_deliveries w ON w.delivery_id = j.id"
+	HOOK_JOINS;
 
 /* Their columns. */
 enum {
@@ -84,7 +86,7 @@ struct hook {
 	int			 capped;	/* the answer hit the cap */
 	const char		*refused;	/* why netcheck refused */
 	long long		 age_s;		/* since it was queued */
-	char			*row[C_NCOLS];	/* from webhook_load() */
+	char			*row[C_NCOLS];	/* webhook_load()'s */
 	int			 loaded;	/* row is set */
 };
 
