@@ -204,7 +204,7 @@ int	file_delete(struct request *, struct reply *);
 int	file_list_public(struct request *, struct reply *);
 int	file_list_chat(struct request *, struct reply *);
 
-/* tb003.c */
+/* chat003.c */
 int	tb_conversation_start(struct request *, struct reply *);
 int	tb_conversations(struct request *, struct reply *);
 int	tb_get_messages(struct request *, struct reply *);

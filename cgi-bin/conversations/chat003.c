@@ -1,5 +1,5 @@
 /*
- * tb003.c -- seed 003's conversation routes (POST /api/user/...): start a
+ * chat003.c -- seed 003's conversation routes (POST /api/user/...): start a
  * conversation, list them, read messages, mark read, clear, favourites,
  * pinned and participants.  Identity is the token's; a body "email" may
  * only repeat it (403).  Every answer is {"status_code", "message", ...}
