@@ -1,0 +1,282 @@
+// 570-notifier-limits.test.js -- limits and bad input never crash the
+// notifier: an oversized message (over the Engine.IO maxPayload, and over
+// the chat's own length limit), unknown events, binary attachments,
+// malformed Engine.IO / Socket.IO packets on a raw WebSocket and on the
+// polling transport, garbage HTTP straight to the notifier's port, too
+// many sockets for one user, and a client flooding events (an `error`
+// event, then the disconnect).  After each, the process still runs and a
+// new socket is served.  The socket-count and rate limits are checked on
+// a second notifier this file starts with low limits, so the stack's own
+// keeps its defaults.
+'use strict';
+
+const net = require('node:net');
+const WebSocket = require('ws');
+const { test, after, api, sql, stack, until, assert, registerAndLogin } = require('./lib');
+const rt = require('./lib/realtime');
+
+after(rt.closeAll);
+
+let u, v;
+
+test('two users', async () => {
+	u = await registerAndLogin();
+	v = await registerAndLogin();
+});
+
+// ------------------------------------------------------------ raw Engine.IO
+
+function eioUrl(base, query = {}) {
+	const q = new URLSearchParams({ EIO: '4', transport: 'websocket', ...query });
+	return `${base.replace(/^http/, 'ws')}/socket.io/?${q}`;
+}
+
+// A raw WebSocket speaking Engine.IO by hand, for packets no real client
+// sends.  Resolves once the open packet ("0{...}") came; .open is it.
+function rawEio(token, base = stack.url) {
+	return new Promise((resolve, reject) => {
+		const ws = new WebSocket(eioUrl(base, token ? { token } : {}));
+		const inbox = new rt.Inbox('raw eio');
+		const r = {
+			ws, inbox,
+			closed: new Promise((res) => ws.once('close', (code) => { inbox.push({ closed: code }); res(code); })),
+			next(pred, what = 'packet', timeout = rt.WAIT_MS) {
+				return inbox.take((i) => i.packet !== undefined && pred(i.packet), what, timeout).then((i) => i.packet);
+			},
+			close() { ws.terminate(); },
+		};
+		ws.on('message', (data, binary) => {
+			const packet = binary ? data : data.toString();
+			if (!binary && packet === '2')
+				ws.send('3');	// answer pings, like a client
+			inbox.push({ packet });
+		});
+		ws.once('error', reject);
+		r.next((p) => typeof p === 'string' && p[0] === '0', 'open packet').then((p) => {
+			r.open = JSON.parse(p.slice(1));
+			resolve(r);
+		}, reject);
+	});
+}
+
+// Connect the default namespace with the token in CONNECT's auth.
+async function rawConnected(token) {
+	const r = await rawEio();
+	r.ws.send(`40${JSON.stringify({ token })}`);
+	const ack = await r.next((p) => typeof p === 'string' && p.startsWith('40'), 'CONNECT ack');
+	r.sid = JSON.parse(ack.slice(2)).sid;
+	return r;
+}
+
+// What became of a raw socket after a bad packet: closed, or an answer.
+async function outcome(r, timeout = 3000) {
+	const closed = await Promise.race([r.closed, new Promise((res) => setTimeout(() => res(null), timeout))]);
+	return closed === null ? 'open' : `closed ${closed}`;
+}
+
+test('the Engine.IO open packet: sid, upgrades, pingInterval, pingTimeout, maxPayload', async () => {
+	const r = await rawEio();
+	for (const k of ['sid', 'upgrades', 'pingInterval', 'pingTimeout', 'maxPayload'])
+		assert.ok(k in r.open, `no ${k} in ${JSON.stringify(r.open)}`);
+	assert.ok(r.open.maxPayload > 0 && r.open.maxPayload <= 10 * 1024 * 1024);
+	r.close();
+});
+
+test('malformed Socket.IO packets after CONNECT: an error or a close, never a crash', { timeout: 120000 }, async () => {
+	const bad = [
+		'42[', '42{}', '42[]', '42[42]', '42[null,{}]', '42"text"', '4', '49', '4X', '4/nsp,', '42/admin,["join_public"]',
+		'451-["send_public_message",{"_placeholder":true,"num":0}]', '43[]', '4299999999999999999999["x"]',
+		'42["send_public_message",{"content":{"nested":["deep"]}}]', '42["join_private",{"other_user_id":[1,2]}]',
+		'42["join_private",{"other_user_id":1e400}]', '42["\\u0000",{}]', `42["${'e'.repeat(10000)}",{}]`,
+		'9', '', '2', '3', '6', '5', '1', '0', '\u00ff\u00fe',
+		'40', '40{"token":"again"}', '41',
+	];
+	const results = [];
+	for (const packet of bad) {
+		const r = await rawConnected(u.token);
+		r.ws.send(packet);
+		results.push(`${JSON.stringify(packet.slice(0, 40))}: ${await outcome(r, 1000)}`);
+		r.close();
+		assert.ok(rt.alive(rt.notifier.pid), `the notifier died after ${JSON.stringify(packet.slice(0, 80))}`);
+	}
+	require('./lib').diag(results.join('\n'));
+	await rt.notifier.answers(u.token);
+});
+
+test('binary WebSocket frames and a binary attachment from socket.io-client: refused, nothing stored, no crash', async () => {
+	const r = await rawConnected(u.token);
+	r.ws.send(Buffer.from([4, 0, 1, 2, 3, 255]), { binary: true });
+	await outcome(r, 1000);
+	r.close();
+	const s = await rt.openSio({ token: u.token, transports: ['websocket'], name: 'binary sender' });
+	await s.next('connected');
+	s.emit('join_public');
+	const before = sql.count('SELECT COUNT(*) FROM messages');
+	s.emit('send_public_message', { content: Buffer.from('binary content') });
+	s.emit('save_data', Buffer.alloc(1024, 7));
+	await Promise.race([s.next('error').catch(() => null), s.disconnected()]);
+	assert.equal(sql.count('SELECT COUNT(*) FROM messages'), before);
+	s.close();
+	await rt.notifier.answers(u.token);
+});
+
+test('unknown events: an error event or nothing, and the socket keeps working', async () => {
+	const s = await rt.openSio({ token: u.token, transports: ['websocket'], name: 'unknown events' });
+	await s.next('connected');
+	s.emit('no_such_event', { x: 1 });
+	s.emit('constructor');
+	s.emit('__proto__', {});
+	s.emit('connect');
+	s.emit('disconnect');
+	s.emit('get_online_users');
+	await s.next('online_users');
+	for (const e of s.all('error'))
+		assert.equal(typeof e.message, 'string');
+	assert.ok(s.socket.connected);
+	s.close();
+});
+
+test('the polling transport: unknown sid, bad EIO version, unknown transport, junk bodies are 400s', async () => {
+	const base = `${stack.url}/socket.io/?EIO=4&transport=polling`;
+	const bad = [
+		['GET', `${base}&sid=nosuchsid`],
+		['POST', `${base}&sid=nosuchsid`, '40'],
+		['GET', `${stack.url}/socket.io/?EIO=3&transport=polling`],
+		['GET', `${stack.url}/socket.io/?EIO=4&transport=carrier-pigeon`],
+		['GET', `${stack.url}/socket.io/?transport=polling`],
+	];
+	for (const [method, url, body] of bad) {
+		const res = await fetch(url, { method, body });
+		assert.equal(res.status, 400, `${method} ${url}: ${res.status} ${await res.text()}`);
+	}
+	// A real session, then junk posted to it.
+	const open = await fetch(base);
+	assert.equal(open.status, 200);
+	const text = await open.text();
+	const { sid } = JSON.parse(text.slice(text.indexOf('{')));
+	for (const junk of ['\x1e\x1e\x1e', '42[', 'x'.repeat(100), '4\x1e4\x1e4']) {
+		const res = await fetch(`${base}&sid=${sid}`, { method: 'POST', body: junk });
+		assert.ok([200, 400].includes(res.status), `junk ${JSON.stringify(junk)}: ${res.status}`);
+	}
+	await rt.notifier.answers(u.token);
+});
+
+test('garbage HTTP straight to the notifier\'s port never crashes it', async () => {
+	const port = Number(new URL(stack.url).port) + 2;
+	const payloads = [
+		'GARBAGE\r\n\r\n',
+		'GET / HTTP/1.1\r\n' + 'X: ' + 'y'.repeat(100000) + '\r\n\r\n',
+		'GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n',
+		'GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: 99\r\n\r\n',
+		'POST /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\nabc',
+		'POST /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+		'\x00\x01\x02\x03\xff\xfe',
+		'GET /api/user/send_message_ws/1/a@b.c HTTP/1.1\r\nHost: x\r\n\r\n',
+		'GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n',
+	];
+	for (const p of payloads) {
+		await new Promise((resolve) => {
+			const sock = net.connect(port, '127.0.0.1', () => sock.end(Buffer.from(p, 'latin1')));
+			sock.on('data', () => {});
+			sock.on('error', resolve);
+			sock.on('close', resolve);
+			sock.setTimeout(3000, () => { sock.destroy(); resolve(); });
+		});
+		assert.ok(rt.alive(rt.notifier.pid), `the notifier died after ${JSON.stringify(p.slice(0, 60))}`);
+	}
+	await rt.notifier.answers(u.token);
+});
+
+test('a message over maxPayload closes that socket (websocket and polling); nothing stored', { timeout: 60000 }, async () => {
+	const r = await rawEio();
+	const big = 'x'.repeat(r.open.maxPayload + 1024);
+	r.close();
+	const before = sql.count('SELECT COUNT(*) FROM messages');
+	for (const transports of [['websocket'], ['polling']]) {
+		const s = await rt.openSio({ token: u.token, transports, name: `oversized ${transports}` });
+		await s.next('connected');
+		s.emit('join_public');
+		s.emit('send_public_message', { content: big });
+		await s.disconnected(20000);
+		s.close();
+	}
+	assert.equal(sql.count('SELECT COUNT(*) FROM messages'), before);
+	await rt.notifier.answers(u.token);
+});
+
+test('a message over the chat\'s length limit: an error event, nothing stored, the socket stays', async () => {
+	const s = await rt.openSio({ token: u.token, transports: ['websocket'], name: 'too long' });
+	await s.next('connected');
+	s.emit('join_public');
+	const before = sql.count('SELECT COUNT(*) FROM messages');
+	s.emit('send_public_message', { content: 'y'.repeat(20000) });
+	const e = await s.next('error');
+	assert.equal(typeof e.message, 'string');
+	assert.equal(sql.count('SELECT COUNT(*) FROM messages'), before);
+	s.emit('get_online_users');
+	await s.next('online_users');
+	s.close();
+});
+
+// ------------------------------------------------------------ limits
+
+let low;
+
+test('a second notifier with low limits (sockets per user, rate)', async () => {
+	low = await rt.notifier.startAnother({
+		FASTBACK_NOTIFIER_MAX_SOCKETS_PER_USER: '3',
+		FASTBACK_NOTIFIER_RATE: '10',
+		FASTBACK_NOTIFIER_RATE_BURST: '20',
+	}, 'limits');
+});
+
+test('too many sockets for one user: the one over the limit is refused; closing one makes room', async () => {
+	const opts = { url: low.url, token: u.token, transports: ['websocket'] };
+	const held = [];
+	for (let i = 0; i < 3; i++) {
+		const s = await rt.openSio({ ...opts, name: `held ${i}` });
+		await s.next('connected');
+		held.push(s);
+	}
+	const e = await rt.refusedSio({ ...opts, name: 'fourth' });
+	assert.equal(typeof e.message, 'string');
+	// Another user is not affected.
+	const other = await rt.openSio({ ...opts, token: v.token, name: 'other user' });
+	other.close();
+	held.pop().close();
+	await until('room for one more socket', async () => {
+		try {
+			const s = await rt.openSio({ ...opts, name: 'after one closed' });
+			s.close();
+			return true;
+		} catch {
+			return false;
+		}
+	}, 10000, 200);
+	for (const s of held)
+		s.close();
+});
+
+test('a client flooding events gets an error event, then is disconnected; others are not', { timeout: 60000 }, async () => {
+	const opts = { url: low.url, transports: ['websocket'] };
+	const flood = await rt.openSio({ ...opts, token: u.token, name: 'flooder' });
+	const calm = await rt.openSio({ ...opts, token: v.token, name: 'calm' });
+	await flood.next('connected');
+	await calm.next('connected');
+	for (let i = 0; i < 2000 && flood.socket.connected; i++)
+		flood.emit('get_online_users');
+	const e = await flood.next('error', () => true, 20000);
+	assert.equal(typeof e.message, 'string');
+	await flood.disconnected(20000);
+	calm.emit('get_online_users');
+	await calm.next('online_users');
+	assert.ok(rt.alive(low.pid));
+	flood.close();
+	calm.close();
+});
+
+test('the stack\'s notifier is still up, and the second one stops cleanly', async () => {
+	await rt.notifier.answers(u.token);
+	const r = await low.stop();
+	assert.ok(r.code === 0 || r.signal === 'SIGTERM', JSON.stringify(r));
+});
