@@ -225,7 +225,7 @@ let low;
 test('a second notifier with low limits (sockets per user, rate)', async () => {
 	low = await rt.notifier.startAnother({
 		FASTBACK_NOTIFIER_MAX_SOCKETS_PER_USER: '3',
-		FASTBACK_NOTIFIER_RATE: '10',
+		FASTBACK_NOTIFIER_RATE_LIMIT: '10',
 		FASTBACK_NOTIFIER_RATE_BURST: '20',
 	}, 'limits');
 });
