@@ -1,0 +1,39 @@
+/*
+ * presence.h -- who is connected, across every notifier.
+ *
+ * Several notifiers may serve the same site; each keeps one row per socket
+ * in the database (its own id, the user, the rooms joined) so that any of
+ * them can list the online users and recall a previous socket's rooms after
+ * a reconnect.  A notifier that stops beating has its rows removed by the
+ * others.
+ */
+#ifndef FASTBACK_NOTIFIER_PRESENCE_H
+#define FASTBACK_NOTIFIER_PRESENCE_H
+
+#include <stdint.h>
+
+struct config;
+struct presence;
+
+struct presence	*presence_new(const struct config *);	/* own connection */
+void		 presence_free(struct presence *);
+/* A socket came or went (one row per socket; the notifier's id, user id,
+ * username, and the rooms it joined, for resume after a reconnect). */
+int		 presence_add(struct presence *, const char *sid,
+		    int64_t user_id, const char *username);
+int		 presence_rooms(struct presence *, const char *sid,
+		    const char *rooms_json);
+int		 presence_remove(struct presence *, const char *sid);
+/* Rooms a previous socket (same user) had joined: for Socket.IO's
+ * connection-state recovery (pid) across notifier restarts.  Caller frees. */
+char		*presence_recall(struct presence *, const char *sid,
+		    int64_t user_id);
+/* Online users across every notifier: a JSON array of
+ * {"id","username"} (one per user), caller frees; NULL on error. */
+char		*presence_online(struct presence *);
+/* Heartbeat: this notifier is alive (called every few seconds); rows of
+ * notifiers silent for longer than a timeout are removed by whoever sees
+ * them. */
+int		 presence_beat(struct presence *);
+
+#endif /* FASTBACK_NOTIFIER_PRESENCE_H */
