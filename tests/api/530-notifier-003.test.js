@@ -75,7 +75,8 @@ test('a REST POST into the conversation reaches the 003 sockets like a frame doe
 	const f = await wa.next((m) => isMessage(m, 'over REST', 'delivered'));
 	assert.equal(f.sender, b.email);
 	assert.equal(f.conversation_id, direct);
-	assert.ok(f.message_id === posted.message_id || f.message_id === posted.id, JSON.stringify(posted));
+	const id = posted.frame ? posted.frame.message_id : posted.message ? posted.message.id : posted.id;
+	assert.equal(f.message_id, id, JSON.stringify(posted));
 });
 
 test('a 002 socket\'s send_private_message into the same chat reaches the 003 sockets', async () => {
