@@ -72,6 +72,7 @@ struct client {
 	double			 tokens;	/* rate limit bucket */
 	long long		 tokens_ms;
 	unsigned		 warned:1;
+	unsigned		 no_offsets:1;	/* no trailing seq argument */
 	char			 jti[40];
 	char			 sid[21];	/* Socket.IO socket id */
 	char			 pid[21];	/* presence id, Socket.IO's pid */

@@ -275,6 +275,8 @@ http_parse(struct http_req *r)
 			r->forwarded_for = value;
 		else if (strcasecmp(name, "X-Device-Id") == 0)
 			r->device_id = value;
+		else if (strcasecmp(name, "User-Agent") == 0)
+			r->user_agent = value;
 		else if (strcasecmp(name, "Transfer-Encoding") == 0)
 			return 501;
 		else if (strcasecmp(name, "Content-Length") == 0) {

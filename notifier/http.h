@@ -25,6 +25,7 @@ struct http_req {
 	const char	*authorization;
 	const char	*forwarded_for;	/* X-Forwarded-For: set by nginx */
 	const char	*device_id;	/* X-Device-Id: */
+	const char	*user_agent;
 	size_t		 content_length;
 	char		*body;		/* NUL-terminated; NULL without one */
 	size_t		 body_len;

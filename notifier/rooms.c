@@ -227,8 +227,8 @@ rooms_event(void *arg, const struct event_row *row)
 	struct json_object	*payload = NULL;
 	struct room		*r;
 	struct member		*m, *next;
-	char			*p = NULL;
-	size_t			 len = 0;
+	char			*p = NULL, *bare = NULL;
+	size_t			 len = 0, blen = 0;
 
 	if ((r = rooms_get(row->room)) == NULL)
 		return;
@@ -247,6 +247,17 @@ rooms_event(void *arg, const struct event_row *row)
 		next = m->rnext;
 		if (m->c->kind != CLIENT_SIO || m->c->state != CLIENT_READY)
 			continue;
+		/* Rows the poller had not passed on when the client resumed
+		 * after a later seq: it has them, or did not want them. */
+		if (row->seq <= m->c->resume_after)
+			continue;
+		if (m->c->no_offsets) {
+			if (bare == NULL)
+				bare = sio_event_packet(row->event,
+				    row->payload, row->payload_len, 0, &blen);
+			client_send(m->c, bare, blen);
+			continue;
+		}
 		if (p == NULL)
 			p = sio_event_packet(row->event, row->payload,
 			    row->payload_len, row->seq, &len);
@@ -260,6 +271,7 @@ rooms_event(void *arg, const struct event_row *row)
 	}
 	rooms_release(r);
 	free(p);
+	free(bare);
 	json_object_put(payload);
 }
 

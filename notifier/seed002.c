@@ -26,8 +26,9 @@
 #include "alloc.h"
 #include "bridge.h"
 #include "client.h"
+#include "config.h"
+#include "db.h"
 #include "notifier.h"
-#include "presence.h"
 #include "rooms.h"
 #include "sio.h"
 
@@ -303,6 +304,22 @@ on_leave_private(struct client *c, struct json_object *arg, int64_t ack)
 }
 
 static void
+not_joined(struct client *c, const struct bridge_reply *r, int64_t ack,
+    int64_t arg)
+{
+	struct json_object	*o, *v;
+	int			 exists = 0;
+
+	if (r->status == 200 && (o = json_tokener_parse(r->body)) != NULL) {
+		exists = json_object_object_get_ex(o, "messages", &v) &&
+		    json_object_is_type(v, json_type_array) &&
+		    json_object_array_length(v) > 0;
+		json_object_put(o);
+	}
+	fail(c, ack, exists ? "Not in this private chat" : "Chat not found");
+}
+
+static void
 on_send_private_message(struct client *c, struct json_object *arg,
     int64_t ack)
 {
@@ -321,7 +338,11 @@ on_send_private_message(struct client *c, struct json_object *arg,
 		return;
 	}
 	if (rooms_member_tag(c, other) == NULL) {
-		fail(c, ack, "Not in this private chat");
+		/* 002 tells a chat that does not exist yet from one not
+		 * joined: ask for its latest message. */
+		snprintf(path, sizeof(path),
+		    "/api/messages/private/%lld?limit=1", (long long)other);
+		client_call(c, "GET", path, NULL, 0, not_joined, ack, 0);
 		return;
 	}
 	snprintf(path, sizeof(path), "/api/messages/private/%lld",
@@ -331,20 +352,48 @@ on_send_private_message(struct client *c, struct json_object *arg,
 	free(body);
 }
 
+/*
+ * 002 lists the sockets in the public room.  Presence rows carry each
+ * socket's rooms, so the list spans every notifier: one entry per user
+ * with an open socket in the room, on a notifier that is alive.
+ */
+static const char *const online_sql =
+    "SELECT p.user_id, MAX(p.username) FROM presence p"
+    " JOIN notifiers n ON n.id = p.notifier_id"
+    " WHERE p.left_at IS NULL AND JSON_CONTAINS(p.rooms, '\"public\"')"
+    " AND n.beat_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND"
+    " GROUP BY p.user_id ORDER BY p.user_id";
+
 static void
 on_get_online_users(struct client *c, struct json_object *arg, int64_t ack)
 {
-	char	*users, *out;
+	struct db_result	*res;
+	struct json_object	*o, *a, *u;
+	const char		*name;
+	size_t			 i, n;
 
-	if ((users = presence_online(notifier.presence)) == NULL) {
+	if (db_query(&res, online_sql, "i",
+	    (long long)notifier.cf->notifier_presence_timeout) != DB_OK) {
 		fail(c, ack, "Failed to get online users");
 		return;
 	}
-	out = xasprintf("{\"users\":%s}", users);
-	sio_emit(c, "online_users", out);
-	sio_ack(c, ack, out);
-	free(out);
-	free(users);
+	n = db_rows(res);
+	a = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		u = json_object_new_object();
+		json_object_object_add(u, "id",
+		    json_object_new_int64(db_get_int(res, i, 0)));
+		name = db_get(res, i, 1);
+		json_object_object_add(u, "username", name != NULL ?
+		    json_object_new_string(name) : NULL);
+		json_object_array_add(a, u);
+	}
+	db_result_free(res);
+	o = json_object_new_object();
+	json_object_object_add(o, "users", a);
+	sio_emit(c, "online_users", jstr(o));
+	sio_ack(c, ack, jstr(o));
+	json_object_put(o);
 }
 
 const struct sio_handler seed002_handlers[] = {

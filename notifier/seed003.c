@@ -129,7 +129,8 @@ seed003_event(struct room *r, const struct event_row *row,
 			next = m->rnext;
 			c = m->c;
 			if (c->kind == CLIENT_WS003 &&
-			    c->state == CLIENT_READY && c->user_id != sender)
+			    c->state == CLIENT_READY && c->user_id != sender &&
+			    row->seq > c->resume_after)
 				s3_send_read(c, payload);
 		}
 		return;
@@ -142,7 +143,7 @@ seed003_event(struct room *r, const struct event_row *row,
 		next = m->rnext;
 		c = m->c;
 		if (c->kind != CLIENT_WS003 || c->state != CLIENT_READY ||
-		    c->user_id == sender)
+		    c->user_id == sender || row->seq <= c->resume_after)
 			continue;
 		s3_send_message(c, row, payload);
 		reached++;
@@ -154,7 +155,7 @@ seed003_event(struct room *r, const struct event_row *row,
 		next = m->rnext;
 		c = m->c;
 		if (c->kind != CLIENT_WS003 || c->state != CLIENT_READY ||
-		    c->user_id != sender)
+		    c->user_id != sender || row->seq <= c->resume_after)
 			continue;
 		if (c->acked < id && c->calls != NULL)
 			c->early = id;	/* after its "sent" ack */

@@ -60,6 +60,31 @@ bearer(const char *h)
 	return xstrdup(h);
 }
 
+/*
+ * Whether events may carry their seq as a trailing argument.  Only
+ * socket.io-client reads it (as the recovery offset); python-socketio
+ * would pass it to the handler, and a seed client's one-argument handler
+ * would fail, so its sockets get events as the seed sent them and resume
+ * with an explicit last_event_id.  python-engineio is told by its
+ * cache-busting parameter (time.time(): a dot, which engine.io-client's
+ * never has) or its User-Agent; ?offsets=0 or 1 decides for any client.
+ */
+static int
+sio_wants_offsets(const struct http_req *r)
+{
+	char	 v[32];
+
+	if (http_query_get(r->query, "offsets", v, sizeof(v)) == 0)
+		return strcmp(v, "0") != 0;
+	if (http_query_get(r->query, "t", v, sizeof(v)) == 0 &&
+	    strchr(v, '.') != NULL)
+		return 0;
+	if (r->user_agent != NULL && (strncasecmp(r->user_agent, "python", 6) ==
+	    0 || strstr(r->user_agent, "socketio") != NULL))
+		return 0;
+	return 1;
+}
+
 struct client *
 sio_open(struct eio *e, const struct http_req *r, const char *addr)
 {
@@ -77,6 +102,7 @@ sio_open(struct eio *e, const struct http_req *r, const char *addr)
 		c->device_id = xstrdup(r->device_id);
 	if (http_query_get(r->query, "last_event_id", v, 24) == 0)
 		c->resume_after = strtoull(v, NULL, 10);
+	c->no_offsets = !sio_wants_offsets(r);
 	client_start_timer(c);
 	return c;
 }
@@ -157,7 +183,7 @@ sio_replay(void *arg, const struct event_row *row)
 	if (c->state == CLIENT_DEAD)
 		return;
 	p = sio_event_packet(row->event, row->payload, row->payload_len,
-	    row->seq, &len);
+	    c->no_offsets ? 0 : row->seq, &len);
 	client_send(c, p, len);
 	free(p);
 }
@@ -229,6 +255,7 @@ sio_recall(struct client *c, char ***names, int64_t **tags)
 struct replay {
 	struct buf	 pkts;		/* packets, each after its length */
 	size_t		 n;
+	int		 offsets;	/* with the trailing seq */
 };
 
 static void
@@ -239,7 +266,7 @@ sio_collect(void *arg, const struct event_row *row)
 	size_t		 len;
 
 	p = sio_event_packet(row->event, row->payload, row->payload_len,
-	    row->seq, &len);
+	    rp->offsets ? row->seq : 0, &len);
 	buf_append(&rp->pkts, &len, sizeof(len));
 	buf_append(&rp->pkts, p, len);
 	free(p);
@@ -263,6 +290,7 @@ sio_verified(struct client *c, const char *err, const char *code)
 		return;
 	}
 	memset(&rp, 0, sizeof(rp));
+	rp.offsets = !c->no_offsets;
 	if (c->resume_after > 0 || c->resume_pid != NULL) {
 		n = sio_recall(c, &names, &tags);
 		rooms = xcalloc(n + 1, sizeof(*rooms));
