@@ -132,6 +132,14 @@ struct config {
 	int	 notifier_presence_timeout; /* seconds without a heartbeat: gone */
 	long	 notifier_presence_keep;	/* seconds a closed socket's rooms
 					   are kept for recovery */
+	long	 notifier_max_payload;	/* bytes of one message, either way */
+	int	 notifier_ping_interval_ms; /* Engine.IO heartbeat */
+	int	 notifier_ping_timeout_ms;
+	int	 notifier_connect_timeout_ms; /* handshake to an authenticated socket */
+	int	 notifier_max_sockets_per_user; /* on one notifier */
+	int	 notifier_rate_limit;	/* client events per second per socket */
+	int	 notifier_rate_burst;	/* events allowed at once above the rate */
+	long	 notifier_max_queued_bytes; /* unsent bytes before a socket is dropped */
 
 	/* [log] */
 	int	 log_level;		/* LOG_ERROR .. LOG_DEBUG */

@@ -1,0 +1,284 @@
+/*
+ * rooms.c -- rooms and their members, and the fan-out of the events the
+ * poller reads.
+ *
+ * A room exists while it has members.  Each membership is one node on two
+ * lists, the room's and the client's, so leaving is O(1) and a client's
+ * rooms are found without a search of the table.  An event is encoded once
+ * per row and the same packet is queued to each Socket.IO socket of the
+ * room; 003 sockets get their own frames from seed003.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "alloc.h"
+#include "client.h"
+#include "log.h"
+#include "poller.h"
+#include "rooms.h"
+#include "sio.h"
+
+static struct room	**table;
+static size_t		  table_size;
+static size_t		  table_count;
+
+static size_t
+room_hash(const char *s)
+{
+	size_t	 h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static void
+table_grow(void)
+{
+	struct room	**nt, *r, *next;
+	size_t		  n = table_size == 0 ? 1024 : table_size * 2, i, h;
+
+	nt = xcalloc(n, sizeof(*nt));
+	for (i = 0; i < table_size; i++)
+		for (r = table[i]; r != NULL; r = next) {
+			next = r->hnext;
+			h = room_hash(r->name) & (n - 1);
+			r->hnext = nt[h];
+			nt[h] = r;
+		}
+	free(table);
+	table = nt;
+	table_size = n;
+}
+
+struct room *
+rooms_get(const char *name)
+{
+	struct room	*r;
+
+	if (table_size == 0)
+		return NULL;
+	for (r = table[room_hash(name) & (table_size - 1)]; r != NULL;
+	    r = r->hnext)
+		if (strcmp(r->name, name) == 0)
+			return r;
+	return NULL;
+}
+
+size_t
+rooms_size(const char *name)
+{
+	struct room	*r = rooms_get(name);
+
+	return r != NULL ? r->n : 0;
+}
+
+static void
+room_free_if_empty(struct room *r)
+{
+	struct room	**p;
+
+	if (r->n > 0 || r->busy > 0)
+		return;
+	for (p = &table[room_hash(r->name) & (table_size - 1)]; *p != NULL;
+	    p = &(*p)->hnext)
+		if (*p == r) {
+			*p = r->hnext;
+			table_count--;
+			break;
+		}
+	free(r);
+}
+
+void
+rooms_hold(struct room *r)
+{
+	r->busy++;
+}
+
+void
+rooms_release(struct room *r)
+{
+	r->busy--;
+	room_free_if_empty(r);
+}
+
+struct member *
+rooms_member(const struct client *c, const char *name)
+{
+	struct member	*m;
+
+	for (m = c->rooms; m != NULL; m = m->cnext)
+		if (strcmp(m->room->name, name) == 0)
+			return m;
+	return NULL;
+}
+
+struct member *
+rooms_member_tag(const struct client *c, int64_t tag)
+{
+	struct member	*m;
+
+	for (m = c->rooms; m != NULL; m = m->cnext)
+		if (m->tag == tag && tag != 0)
+			return m;
+	return NULL;
+}
+
+struct member *
+rooms_join(struct client *c, const char *name, int64_t tag)
+{
+	struct member	*m;
+	struct room	*r;
+	size_t		 len, h;
+
+	if ((m = rooms_member(c, name)) != NULL) {
+		m->tag = tag;
+		return m;
+	}
+	if ((r = rooms_get(name)) == NULL) {
+		if (table_count >= table_size)
+			table_grow();
+		len = strlen(name);
+		r = xcalloc(1, sizeof(*r) + len + 1);
+		memcpy(r->name, name, len + 1);
+		h = room_hash(name) & (table_size - 1);
+		r->hnext = table[h];
+		table[h] = r;
+		table_count++;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->room = r;
+	m->c = c;
+	m->tag = tag;
+	m->rnext = r->head;
+	if (r->head != NULL)
+		r->head->rprev = m;
+	r->head = m;
+	r->n++;
+	if (c->kind == CLIENT_WS003)
+		r->n003++;
+	m->cnext = c->rooms;
+	c->rooms = m;
+	return m;
+}
+
+void
+rooms_leave(struct client *c, struct member *m)
+{
+	struct member	**p;
+	struct room	 *r = m->room;
+
+	for (p = &c->rooms; *p != NULL; p = &(*p)->cnext)
+		if (*p == m) {
+			*p = m->cnext;
+			break;
+		}
+	if (m->rprev != NULL)
+		m->rprev->rnext = m->rnext;
+	else
+		r->head = m->rnext;
+	if (m->rnext != NULL)
+		m->rnext->rprev = m->rprev;
+	r->n--;
+	if (c->kind == CLIENT_WS003)
+		r->n003--;
+	free(m);
+	room_free_if_empty(r);
+}
+
+void
+rooms_leave_all(struct client *c)
+{
+	while (c->rooms != NULL)
+		rooms_leave(c, c->rooms);
+}
+
+void
+rooms_emit(const char *name, const struct client *except, const char *event,
+    const char *json)
+{
+	struct room	*r;
+	struct member	*m, *next;
+	char		*p;
+	size_t		 len;
+
+	if ((r = rooms_get(name)) == NULL)
+		return;
+	p = sio_event_packet(event, json, json != NULL ? strlen(json) : 0, 0,
+	    &len);
+	rooms_hold(r);
+	for (m = r->head; m != NULL; m = next) {
+		next = m->rnext;
+		if (m->c != except && m->c->kind == CLIENT_SIO &&
+		    m->c->state == CLIENT_READY)
+			client_send(m->c, p, len);
+	}
+	rooms_release(r);
+	free(p);
+}
+
+void
+rooms_event(void *arg, const struct event_row *row)
+{
+	struct json_object	*payload = NULL;
+	struct room		*r;
+	struct member		*m, *next;
+	char			*p = NULL, *bare = NULL;
+	size_t			 len = 0, blen = 0;
+
+	if ((r = rooms_get(row->room)) == NULL)
+		return;
+	rooms_hold(r);
+	/* Revocation first: a revoked socket gets nothing more. */
+	if (strncmp(row->room, "user:", 5) == 0 &&
+	    (strcmp(row->event, "session_revoked") == 0 ||
+	    strcmp(row->event, "user_deleted") == 0)) {
+		payload = json_tokener_parse(row->payload);
+		for (m = r->head; m != NULL; m = next) {
+			next = m->rnext;
+			client_revoked(m->c, row->event, payload);
+		}
+	}
+	for (m = r->head; m != NULL; m = next) {
+		next = m->rnext;
+		if (m->c->kind != CLIENT_SIO || m->c->state != CLIENT_READY)
+			continue;
+		/* Rows the poller had not passed on when the client resumed
+		 * after a later seq: it has them, or did not want them. */
+		if (row->seq <= m->c->resume_after)
+			continue;
+		if (m->c->no_offsets) {
+			if (bare == NULL)
+				bare = sio_event_packet(row->event,
+				    row->payload, row->payload_len, 0, &blen);
+			client_send(m->c, bare, blen);
+			continue;
+		}
+		if (p == NULL)
+			p = sio_event_packet(row->event, row->payload,
+			    row->payload_len, row->seq, &len);
+		client_send(m->c, p, len);
+	}
+	if (r->n003 > 0) {
+		if (payload == NULL)
+			payload = json_tokener_parse(row->payload);
+		if (payload != NULL)
+			seed003_event(r, row, payload);
+	}
+	rooms_release(r);
+	free(p);
+	free(bare);
+	json_object_put(payload);
+}
+
+void
+rooms_shutdown(void)
+{
+	free(table);
+	table = NULL;
+	table_size = table_count = 0;
+}
