@@ -255,29 +255,40 @@ test('too many sockets for one user: the one over the limit is refused; closing 
 		s.close();
 });
 
-test('a client flooding events gets an error event, then is disconnected; others are not', { timeout: 60000 }, async () => {
-	const opts = { url: low.url, transports: ['websocket'] };
-	const flood = await rt.openSio({ ...opts, token: u.token, name: 'flooder' });
-	const calm = await rt.openSio({ ...opts, token: v.token, name: 'calm' });
-	await flood.next('connected');
+// Flood from u until the notifier cuts the socket off, ten events a turn
+// of the loop (a flood, but one the notifier reads as it comes); the
+// `error` event must come before the disconnect, and v's socket on the
+// same notifier is served all along.
+async function flood(url, label) {
+	const opts = { url, transports: ['websocket'] };
+	const f = await rt.openSio({ ...opts, token: u.token, name: `flooder (${label})` });
+	const calm = await rt.openSio({ ...opts, token: v.token, name: `calm (${label})` });
+	await f.next('connected');
 	await calm.next('connected');
-	// Ten events a turn of the loop, until the notifier cuts it off: a
-	// flood, but one the notifier reads as it comes.
-	for (let i = 0; i < 500 && flood.socket.connected; i++) {
+	for (let i = 0; i < 1000 && f.socket.connected; i++) {
 		for (let j = 0; j < 10; j++)
-			flood.emit('get_online_users');
+			f.emit('get_online_users');
 		await new Promise((r) => setImmediate(r));
 	}
-	await flood.disconnected(20000);
-	const order = flood.inbox.seen((i) => i.event === 'error' || i.event === '#disconnect').map((i) => i.event);
+	await f.disconnected(20000);
+	const order = f.inbox.seen((i) => i.event === 'error' || i.event === '#disconnect').map((i) => i.event);
 	assert.equal(order[0], 'error', `no error event before the disconnect: ${JSON.stringify(order)}`);
-	const e = await flood.next('error');
+	const e = await f.next('error');
 	assert.match(e.message, /rate/i);
 	calm.emit('get_online_users');
 	await calm.next('online_users');
-	assert.ok(rt.alive(low.pid));
-	flood.close();
+	f.close();
 	calm.close();
+}
+
+test('a client flooding events gets an error event, then is disconnected (second notifier, direct)', { timeout: 60000 }, async () => {
+	await flood(low.url, 'direct');
+	assert.ok(rt.alive(low.pid));
+});
+
+test('the same through nginx, with the default limits', { timeout: 60000 }, async () => {
+	await flood(stack.url, 'nginx');
+	assert.ok(rt.alive(rt.notifier.pid));
 });
 
 test('the stack\'s notifier is still up, and the second one stops cleanly', async () => {

@@ -128,10 +128,18 @@ function sioClient(options = {}) {
 		emit(event, ...args) {
 			socket.emit(event, ...args);
 		},
-		// Emit and resolve to the acknowledgement's arguments.
+		// Emit and resolve to the acknowledgement's arguments (all of
+		// them, as an array).
 		ack(event, data, timeout = WAIT_MS) {
 			const args = data === undefined ? [] : [data];
-			return socket.timeout(timeout).emitWithAck(event, ...args);
+			return new Promise((resolve, reject) => {
+				socket.timeout(timeout).emit(event, ...args, (err, ...got) => {
+					if (err)
+						reject(new Error(`${name}: no acknowledgement of "${event}" within ${timeout} ms`));
+					else
+						resolve(got);
+				});
+			});
 		},
 		disconnected(timeout = WAIT_MS) {
 			if (!socket.connected && inbox.seen((i) => i.event === '#disconnect').length > 0)
