@@ -10,12 +10,17 @@
 // keeps its defaults.
 'use strict';
 
+const { spawn } = require('node:child_process');
 const net = require('node:net');
+const path = require('node:path');
+const readline = require('node:readline');
 const WebSocket = require('ws');
 const { test, after, api, sql, stack, until, assert, registerAndLogin } = require('./lib');
 const rt = require('./lib/realtime');
 
 after(rt.closeAll);
+
+const PYTHON = process.env.FASTBACK_PYTHON || '/usr/bin/python3';
 
 let u, v;
 
@@ -220,11 +225,12 @@ test('a message over the chat\'s length limit: an error event, nothing stored, t
 
 let low;
 
-test('a second notifier with low limits (sockets per user, rate)', async () => {
+test('a second notifier with low limits (sockets per user, rate, queued bytes)', async () => {
 	low = await rt.notifier.startAnother({
 		FASTBACK_NOTIFIER_MAX_SOCKETS_PER_USER: '3',
 		FASTBACK_NOTIFIER_RATE_LIMIT: '10',
 		FASTBACK_NOTIFIER_RATE_BURST: '20',
+		FASTBACK_NOTIFIER_MAX_QUEUED_BYTES: '262144',
 	}, 'limits');
 });
 
@@ -289,6 +295,41 @@ test('a client flooding events gets an error event, then is disconnected (second
 test('the same through nginx, with the default limits', { timeout: 60000 }, async () => {
 	await flood(stack.url, 'nginx');
 	assert.ok(rt.alive(rt.notifier.pid));
+});
+
+test('a reader that stops reading is dropped once its queue passes max_queued_bytes; the room goes on', { timeout: 90000 }, async () => {
+	const slow = spawn(PYTHON, [path.join(__dirname, '..', 'realtime', 'slowreader.py'),
+	    `${low.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, u.token], { stdio: ['pipe', 'pipe', 'pipe'] });
+	const lines = new rt.Inbox('slow reader');
+	let err = '';
+	slow.stderr.on('data', (d) => { err += d; });
+	readline.createInterface({ input: slow.stdout }).on('line', (l) => lines.push(JSON.parse(l)));
+	const exited = new Promise((r) => slow.once('exit', r));
+	try {
+		await lines.take((i) => i.type === 'joined' || i.type === 'error', 'joined', 20000);
+		const calm = await rt.openSio({ url: low.url, token: v.token, transports: ['websocket'], name: 'calm reader' });
+		await calm.next('connected');
+		calm.emit('join_public');
+		// 600 messages of 4,000 characters, one after the other: 2.4 MB
+		// for a reader that takes none of it, far past 256 KB and what
+		// the kernels buffer; a poll's worth stays well under 256 KB, so
+		// a reader that keeps up is never near the limit.
+		const body = 'z'.repeat(3990);
+		for (let i = 0; i < 600; i++)
+			await rt.postPublic(v, `${i} ${body}`);
+		await calm.next('new_public_message', (m) => m.content.startsWith('599 '), 60000);
+		assert.equal(calm.all('new_public_message').length >= 600, true);
+		slow.stdin.write('read\n');
+		const d = await lines.take((i) => i.type === 'drained' || i.type === 'error', 'drained', 60000);
+		assert.equal(d.type, 'drained', JSON.stringify(d) + err);
+		assert.equal(d.closed, true, `the slow reader was not dropped (it got ${d.messages} messages)`);
+		assert.ok(d.messages < 600, `the slow reader got all ${d.messages} messages`);
+		calm.close();
+		assert.ok(rt.alive(low.pid));
+	} finally {
+		slow.kill();
+		await exited;
+	}
 });
 
 test('the stack\'s notifier is still up, and the second one stops cleanly', async () => {

@@ -74,8 +74,10 @@ class Inbox {
 			this.waiters.push(check);
 			timer = setTimeout(() => {
 				done();
-				const got = this.items.slice(-8).map((i) => JSON.stringify(i.event !== undefined ?
-				    [i.event, ...(i.args || [])] : i.frame ?? i)).join('\n  ');
+				const got = this.items.slice(-8).map((i) => {
+					const text = JSON.stringify(i.event !== undefined ? [i.event, ...(i.args || [])] : i.frame ?? i);
+					return text.length > 300 ? text.slice(0, 300) + '...' : text;
+				}).join('\n  ');
 				reject(new Error(`${this.name}: no ${what} within ${timeout} ms; last received:\n  ${got}`));
 			}, timeout);
 		});
