@@ -205,9 +205,12 @@ eio_teardown(struct eio *e)
 		e->probe = NULL;
 	}
 	if (e->poll != NULL) {
-		/* The close packet tells a polling client it is over. */
-		http_reply(e->poll, 200, "text/plain; charset=UTF-8", "1", 1);
-		e->poll = NULL;
+		/* What was queued (the error that explains the end), then
+		 * the close packet that tells a polling client it is over. */
+		if (evbuffer_get_length(e->queue) > 0)
+			evbuffer_add(e->queue, "\x1e", 1);
+		evbuffer_add(e->queue, "1", 1);
+		eio_flush_poll(e);
 	}
 	e->client = NULL;
 }

@@ -10,6 +10,8 @@
  * half-written inside wslay: what waits is in the output evbuffer, which is
  * what the cap measures.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +43,11 @@ struct ws {
 	void				*arg;	/* NULL once let go */
 	unsigned			 in_recv:1;	/* in wslay_event_recv */
 	unsigned			 dead:1;	/* free when it returns */
-	unsigned			 closing:1;	/* close frame queued */
+	unsigned			 closing:1;	/* ws_close() was called */
+	unsigned			 close_queued:1; /* its frame is in wslay */
+	uint16_t			 close_code;
+	const char			*close_reason;	/* a constant */
+	unsigned			 shut:1;	/* our side shut down */
 };
 
 static struct ws	*all;
@@ -151,17 +157,35 @@ static const struct wslay_event_callbacks ws_callbacks = {
 	ws_msg_cb
 };
 
+static void	ws_writecb(struct bufferevent *, void *);
+
 /* After reading or queueing: write what wslay has and see if it is over. */
 static void
 ws_pump(struct ws *w)
 {
+	const char	*r = w->close_reason;
+
 	if (wslay_event_send(w->ctx) != 0) {
 		ws_end(w);
 		return;
 	}
-	if (!wslay_event_want_read(w->ctx) && !wslay_event_want_write(w->ctx) &&
+	/*
+	 * wslay sends control frames before queued messages: the close
+	 * frame goes in only once the messages before it are out, or the
+	 * last ones (the error that explains the close) would be lost.
+	 */
+	if (w->closing && !w->close_queued) {
+		w->close_queued = 1;
+		wslay_event_queue_close(w->ctx, w->close_code,
+		    (const uint8_t *)r, r != NULL ? strlen(r) : 0);
+		if (wslay_event_send(w->ctx) != 0) {
+			ws_end(w);
+			return;
+		}
+	}
+	if (!wslay_event_want_write(w->ctx) &&
 	    evbuffer_get_length(bufferevent_get_output(w->bev)) == 0)
-		ws_end(w);
+		ws_writecb(w->bev, w);
 }
 
 static void
@@ -170,6 +194,12 @@ ws_readcb(struct bufferevent *bev, void *arg)
 	struct ws	*w = arg;
 	int		 rc;
 
+	if (w->shut) {
+		/* Closing: what still comes is read and ignored. */
+		evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
 	w->in_recv = 1;
 	rc = wslay_event_recv(w->ctx);
 	w->in_recv = 0;
@@ -177,7 +207,7 @@ ws_readcb(struct bufferevent *bev, void *arg)
 		ws_free(w);
 		return;
 	}
-	if (rc != 0) {
+	if (rc != 0 && !w->closing) {
 		ws_end(w);
 		return;
 	}
@@ -188,11 +218,23 @@ static void
 ws_writecb(struct bufferevent *bev, void *arg)
 {
 	struct ws	*w = arg;
+	struct timeval	 tv = { CLOSE_TIMEOUT, 0 };
 
-	/* Our close frame is out, or wslay answered the peer's. */
-	if ((w->closing || !wslay_event_want_read(w->ctx)) &&
-	    !wslay_event_want_write(w->ctx))
-		ws_end(w);
+	/*
+	 * Both close frames went by (ours is out, the peer's is in, in
+	 * either order).  Shut our side and wait for the peer's end:
+	 * closing the socket with frames still unread would reset the
+	 * connection, and nginx or the client would lose what we sent last
+	 * (the error that explains the close).
+	 */
+	if (w->shut || wslay_event_want_read(w->ctx) ||
+	    wslay_event_want_write(w->ctx) ||
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
+	w->shut = 1;
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	bufferevent_set_timeouts(bev, &tv, NULL);
+	bufferevent_enable(bev, EV_READ);
 }
 
 static void
@@ -292,14 +334,13 @@ ws_close(struct ws *w, uint16_t code, const char *reason)
 	if (w->closing)
 		return;
 	w->closing = 1;
-	wslay_event_queue_close(w->ctx, code, (const uint8_t *)reason,
-	    reason != NULL ? strlen(reason) : 0);
-	bufferevent_set_timeouts(w->bev, NULL, &tv);
+	w->close_code = code;
+	w->close_reason = reason;
+	/* A peer that never answers the close is cut after this. */
+	bufferevent_set_timeouts(w->bev, &tv, &tv);
 	if (w->in_recv)
 		return;		/* the read callback sends it */
-	if (wslay_event_send(w->ctx) != 0 ||
-	    evbuffer_get_length(bufferevent_get_output(w->bev)) == 0)
-		ws_destroy(w);
+	ws_pump(w);
 }
 
 void
