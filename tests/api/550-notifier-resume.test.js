@@ -149,6 +149,28 @@ test('003 ?last_event_id=: the missed messages of the conversation as frames, in
 	ws.close();
 });
 
+test('a last_event_id older than what is retained: an error event (003: a 410 frame), then live events', async () => {
+	const watcher = await rt.openSio({ token: u.token, transports: ['websocket'], name: 'watcher' });
+	await watcher.next('connected');
+	const old = await upload(u, 11);
+	await upload(u, 12);
+	// Once the notifiers have read them, what pruning does to rows past
+	// the retention.
+	await watcher.next('sync_changed', (e) => e.to_seq === 12);
+	watcher.close();
+	sql('DELETE FROM events WHERE seq <= ?', [old + 1]);
+	const s = await rt.openSio({ token: u.token, auth: { last_event_id: old - 1 }, transports: ['websocket'], name: 'too old' });
+	assert.deepEqual(await s.next('error'), { message: 'The events after last_event_id are no longer available' });
+	await upload(u, 13);
+	await s.next('sync_changed', (e) => e.to_seq === 13);
+	s.close();
+	const conv = expectJson(await api.post(`/api/private-chats/${w.id}`, { token: u.token }), 200).conversation_id;
+	const ws = await rt.open003(conv, u.email, u.token, { lastEventId: old - 1, name: '003 too old' });
+	const f = await ws.next((x) => x.status_code !== undefined, 'the 410 frame');
+	assert.equal(f.status_code, 410);
+	ws.close();
+});
+
 test('the notifier is still up', async () => {
 	await rt.notifier.answers(u.token);
 });

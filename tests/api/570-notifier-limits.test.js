@@ -234,6 +234,49 @@ test('a second notifier with low limits (sockets per user, rate, queued bytes)',
 	}, 'limits');
 });
 
+test('heartbeat (a third notifier, pings every 300 ms): a client that answers stays; one that does not is closed; one that never authenticates too', { timeout: 60000 }, async () => {
+	const hb = await rt.notifier.startAnother({
+		FASTBACK_NOTIFIER_PING_INTERVAL_MS: '300',
+		FASTBACK_NOTIFIER_PING_TIMEOUT_MS: '300',
+		FASTBACK_NOTIFIER_CONNECT_TIMEOUT_MS: '1000',
+	}, 'heartbeat');
+	const live = await rt.openSio({ url: hb.url, token: u.token, transports: ['websocket'], name: 'answers pings' });
+	await live.next('connected');
+	// A raw client that never answers: no pong within 300 + 300 ms.
+	const mute = await new Promise((resolve, reject) => {
+		const ws = new WebSocket(eioUrl(hb.url));
+		const r = { ws, pings: 0, closed: new Promise((res) => ws.once('close', res)) };
+		ws.on('message', (d) => {
+			const p = d.toString();
+			if (p[0] === '0')
+				ws.send(`40${JSON.stringify({ token: u.token })}`);
+			else if (p.startsWith('40'))
+				resolve(r);
+			else if (p === '2')
+				r.pings++;
+		});
+		ws.once('error', reject);
+	});
+	await Promise.race([mute.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the mute client was not closed')), 10000))]);
+	assert.ok(mute.pings >= 1, 'no ping was sent');
+	// A connection that never sends CONNECT: closed after connect_timeout_ms.
+	const idle = new WebSocket(eioUrl(hb.url));
+	const idleClosed = new Promise((res) => idle.once('close', res));
+	idle.on('message', (d) => {
+		if (d.toString() === '2')
+			idle.send('3');
+	});
+	await Promise.race([idleClosed, new Promise((_, reject) => setTimeout(() => reject(new Error('the unauthenticated connection stayed open')), 10000))]);
+	// Several ping intervals later the answering client is still served.
+	await until('a few pings', () => live.socket.io.engine && live.socket.connected && Date.now() - live.inbox.items[0].at > 2000, 10000, 100);
+	live.emit('get_online_users');
+	await live.next('online_users');
+	assert.ok(live.socket.connected);
+	live.close();
+	const r = await hb.stop();
+	assert.ok(r.code === 0 || r.signal === 'SIGTERM', JSON.stringify(r));
+});
+
 test('too many sockets for one user: the one over the limit is refused; closing one makes room', async () => {
 	const opts = { url: low.url, token: u.token, transports: ['websocket'] };
 	const held = [];
