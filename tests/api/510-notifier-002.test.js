@@ -150,6 +150,10 @@ test('join_private errors: missing, not a number, unknown user', async () => {
 	assert.deepEqual(await sa.next('error'), { message: 'Invalid user ID' });
 	sa.emit('join_private', { other_user_id: 2147480000 });
 	assert.deepEqual(await sa.next('error'), { message: 'User not found' });
+	sa.emit('join_private', { other_user_id: a.id });
+	assert.equal(typeof (await sa.next('error')).message, 'string', 'a private chat with oneself');
+	sa.emit('join_private');
+	assert.deepEqual(await sa.next('error'), { message: 'Other user ID required' });
 });
 
 test('send_private_message: new_private_message to both members\' sockets; the third user never gets it', async () => {

@@ -64,6 +64,24 @@ test('a {"body"} frame: ack "sent" to the sender, "delivered" to the other membe
 	assert.equal(wb.frames((f) => f.message_id === sent.message_id).length, 1);
 });
 
+test('no other member online: only the "sent" ack; the "delivered" one comes once someone received a message', async () => {
+	wb.close();
+	await wb.closed;
+	wa.send({ body: 'nobody home' });
+	const first = await wa.next((f) => isMessage(f, 'nobody home', 'sent'));
+	// b reads it over REST: the "read" status reaches a after the
+	// message's own event (seq order), so a "delivered" ack that has not
+	// come by then never will.
+	expectJson(await call('message_read', b, { email: b.email, conversation_id: direct }), 200);
+	await wa.next((f) => f.message_id === first.message_id && f.status === 'read', 'the "read" status');
+	assert.deepEqual(wa.frames((f) => f.message_id === first.message_id && f.status === 'delivered'), [],
+	    'a "delivered" ack with no other member online');
+	wb = await rt.open003(direct, b.email, b.token, { name: 'b back' });
+	wa.send({ body: 'b is back' });
+	await wb.next((f) => isMessage(f, 'b is back', 'delivered'));
+	await wa.next((f) => isMessage(f, 'b is back', 'delivered'), 'the "delivered" ack of the second');
+});
+
 test('get_messages over REST shows the socket\'s message', async () => {
 	const body = expectJson(await call('get_messages', b, { email: b.email, conversation_id: direct }), 200);
 	const list = body.messages || body.message;

@@ -107,6 +107,23 @@ test('a private chat across notifiers: both members\' sockets get it, the third 
 	assert.equal(s2poll.all('new_private_message').length, 0, 'b\'s socket that did not join the chat got its message');
 });
 
+test('003 across notifiers: the member on the second gets the message, and the sender on the first its "delivered" ack', async () => {
+	const conv = expectJson(await api.post(`/api/private-chats/${c.id}`, { token: a.token }), 201).conversation_id;
+	const w1 = await rt.open003(conv, a.email, a.token, { name: '003 a @1' });
+	const w2url = `${n2.url}/api/user/send_message_ws/${conv}/${encodeURIComponent(c.email)}?token=${encodeURIComponent(c.token)}`;
+	const WebSocket = require('ws');
+	const w2 = new WebSocket(w2url.replace(/^http/, 'ws'));
+	const got = new rt.Inbox('003 c @2');
+	w2.on('message', (d) => got.push({ frame: JSON.parse(d.toString()) }));
+	await new Promise((resolve, reject) => { w2.once('open', resolve); w2.once('error', reject); });
+	w1.send({ body: 'to the other notifier' });
+	await w1.next((f) => f.text === 'to the other notifier' && f.status === 'sent');
+	await got.take((i) => i.frame.text === 'to the other notifier' && i.frame.status === 'delivered', 'the message on @2');
+	await w1.next((f) => f.text === 'to the other notifier' && f.status === 'delivered', 'the "delivered" ack on @1');
+	w1.close();
+	w2.terminate();
+});
+
 test('a logout closes the session\'s sockets on the second notifier within a second', async () => {
 	expectJson(await api.post('/api/auth/logout', { token: b.token }), 200);
 	const since = Date.now();
