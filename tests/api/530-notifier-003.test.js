@@ -170,7 +170,7 @@ test('an outsider is refused, and nothing it sends is stored', async () => {
 	}
 	if (c3) {
 		c3.send({ body: 'let me in' });
-		const closed = await Promise.race([c3.closed, new Promise((r) => setTimeout(() => r(null), 10000))]);
+		const closed = await Promise.race([c3.closed, rt.later(10000, null)]);
 		assert.ok(closed, `the outsider's socket stayed open: ${JSON.stringify(c3.frames())}`);
 		assert.equal(c3.frames((f) => f.status === 'sent').length, 0);
 	}

@@ -128,7 +128,7 @@ test('000 DELETE /logout {access_token} closes the socket; the 003 socket of tha
 	expectJson(await api.delete('/logout', { json: { access_token: v.token } }), 200);
 	const since = Date.now();
 	await closedWithin(s, since);
-	const closed = await Promise.race([w.closed, new Promise((r) => setTimeout(() => r(null), 5000))]);
+	const closed = await Promise.race([w.closed, rt.later(5000, null)]);
 	assert.ok(closed, 'the 003 socket of a revoked session stayed open');
 	const took = w.inbox.seen((i) => i.closed).map((i) => i.at - since)[0];
 	assert.ok(took <= 1000, `the 003 socket closed ${took} ms after the revocation`);

@@ -75,7 +75,7 @@ async function rawConnected(token) {
 
 // What became of a raw socket after a bad packet: closed, or an answer.
 async function outcome(r, timeout = 3000) {
-	const closed = await Promise.race([r.closed, new Promise((res) => setTimeout(() => res(null), timeout))]);
+	const closed = await Promise.race([r.closed, rt.later(timeout, null)]);
 	return closed === null ? 'open' : `closed ${closed}`;
 }
 
@@ -257,7 +257,7 @@ test('heartbeat (a third notifier, pings every 300 ms): a client that answers st
 		});
 		ws.once('error', reject);
 	});
-	await Promise.race([mute.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the mute client was not closed')), 10000))]);
+	await Promise.race([mute.closed, rt.later(10000, null, new Error('the mute client was not closed'))]);
 	assert.ok(mute.pings >= 1, 'no ping was sent');
 	// A connection that never sends CONNECT: closed after connect_timeout_ms.
 	const idle = new WebSocket(eioUrl(hb.url));
@@ -266,7 +266,7 @@ test('heartbeat (a third notifier, pings every 300 ms): a client that answers st
 		if (d.toString() === '2')
 			idle.send('3');
 	});
-	await Promise.race([idleClosed, new Promise((_, reject) => setTimeout(() => reject(new Error('the unauthenticated connection stayed open')), 10000))]);
+	await Promise.race([idleClosed, rt.later(10000, null, new Error('the unauthenticated connection stayed open'))]);
 	// Several ping intervals later the answering client is still served.
 	await until('a few pings', () => live.socket.io.engine && live.socket.connected && Date.now() - live.inbox.items[0].at > 2000, 10000, 100);
 	live.emit('get_online_users');

@@ -25,6 +25,12 @@ const { api, until } = require('./http');
 const WAIT_MS = 10000;
 const open = new Set();
 
+// A promise that resolves to value after ms, or rejects with reject (an
+// Error) then; its timer never keeps node alive.
+function later(ms, value, reject) {
+	return new Promise((res, rej) => setTimeout(() => (reject ? rej(reject) : res(value)), ms).unref());
+}
+
 // ------------------------------------------------------------ inbox
 
 // What a client received, in order.  take() hands out each item once, so
@@ -170,8 +176,7 @@ function sioClient(options = {}) {
 async function refusedSio(options = {}, timeout = WAIT_MS) {
 	const c = sioClient(options);
 	try {
-		await Promise.race([c.connected, new Promise((_, reject) =>
-		    setTimeout(() => reject(new Error('timeout')), timeout))]);
+		await Promise.race([c.connected, later(timeout, null, new Error('timeout'))]);
 	} catch (err) {
 		c.close();
 		if (err.connectError)
@@ -275,7 +280,7 @@ async function refused003(conv, email, token, options = {}, timeout = WAIT_MS) {
 			return { status: err.status, body: err.body };
 		throw err;
 	}
-	const closed = await Promise.race([c.closed, new Promise((resolve) => setTimeout(() => resolve(null), timeout))]);
+	const closed = await Promise.race([c.closed, later(timeout, null)]);
 	const frames = c.frames();
 	c.close();
 	if (!closed)
@@ -497,5 +502,5 @@ async function postPublic(user, content) {
 module.exports = {
 	Inbox, openSio, sioClient, refusedSio, transportOf, upgraded,
 	open003, refused003, openPython, notifier, freePort, closeAll, lastSeq,
-	postPublic, alive, pidOf, WAIT_MS,
+	postPublic, alive, pidOf, later, WAIT_MS,
 };
