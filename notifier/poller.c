@@ -35,8 +35,14 @@
 #define PRUNE_BUDGET_MS		50	/* time one round may take */
 #define PRUNE_ROUNDS		10	/* statements in one round, at most */
 
+/*
+ * The end: the counter's committed value (a consistent read does not wait
+ * for a writer's lock) covers a table pruned empty, MAX(seq) rows written
+ * without the counter.
+ */
 static const char *const poller_sql_end =
-    "SELECT COALESCE(MAX(seq), 0) FROM events";
+    "SELECT GREATEST(COALESCE((SELECT MAX(seq) FROM events), 0),"
+    " COALESCE((SELECT n FROM outbox_seq WHERE id = 1), 0))";
 static const char *const poller_sql_read =
     "SELECT seq, room, event, payload FROM events WHERE seq > ?"
     " ORDER BY seq LIMIT ?";
@@ -69,9 +75,9 @@ struct poller {
 	/* The hole after cursor being waited for, if any. */
 	int		 holding;
 	long long	 hold_since;	/* clock_ms() when it was seen */
-	uint64_t	 hold_upto;	/* every hole up to here was seen then */
+	uint64_t	 hold_upto;	/* holes up to here were seen then */
 
-	long long	 retry_at;	/* after a failure: no statement before */
+	long long	 retry_at;	/* after a failure: quiet until */
 	long		 backoff_ms;
 	int		 down;		/* the last statement failed */
 	long long	 prune_at;	/* next pruning round */
@@ -241,8 +247,8 @@ poller_prune(struct poller *p)
 	if (db_query(&res, poller_sql_unlock, "") == DB_OK)
 		db_result_free(res);
 	if (deleted > 0)
-		log_info("poller: pruned %lld events older than %ld s in %lld ms",
-		    deleted, p->retention, clock_ms() - start);
+		log_info("poller: pruned %lld events older than %ld s in "
+		    "%lld ms", deleted, p->retention, clock_ms() - start);
 	if (more)
 		p->prune_at = clock_ms() + PRUNE_AGAIN_MS;
 }

@@ -118,7 +118,7 @@ struct seen {
 	size_t		 n;
 	uint64_t	 seq[MAX_ROWS];
 	char		 room[MAX_ROWS][32];
-	int		 bad;		/* a row that is not ours, or too many */
+	int		 bad;		/* a bad row, or too many */
 };
 
 static void
