@@ -279,6 +279,95 @@ poller_replays(void)
 	return ok;
 }
 
+/* A replay over more rows than one page: in order, none twice. */
+struct ordered {
+	long		 n;
+	uint64_t	 last;
+	int		 bad;
+};
+
+static void
+ordered_row(void *arg, const struct event_row *row)
+{
+	struct ordered	*o = arg;
+
+	if (row->seq <= o->last || strcmp(row->room, "test:p3") == 0)
+		o->bad = 1;
+	o->last = row->seq;
+	o->n++;
+}
+
+static int
+poller_replays_pages(void)
+{
+	static const char *const rooms[] = { "test:p1", "test:p2", "test:p1" };
+	struct seen	 s = { 0 };
+	struct ordered	 o = { 0 };
+	struct poller	*p;
+	uint64_t	 hi;
+	long		 n;
+	int		 ok = 0;
+
+	CHECK((p = poller_new(base, config(), seen_row, &s)) != NULL);
+	run_for(50);
+	/* 3,000 rows: p1 for 1 in 6, p2 for 4 in 6, p3 for 1 in 6. */
+	CHECK((hi = reserve(3000)) > 0);
+	if (db_exec("INSERT INTO events (seq, room, event, payload) "
+	    "SELECT ? - 3000 + seq, ELT(1 + seq % 6, 'test:p1', 'test:p2',"
+	    " 'test:p2', 'test:p3', 'test:p2', 'test:p2'), 'paged', '{}' "
+	    "FROM seq_1_to_3000", "i", (long long)hi) != DB_OK)
+		goto out;
+	while (poller_cursor(p) < hi && !s.bad)
+		run_for(20);
+	n = poller_replay(p, hi - 3000, rooms, nitems(rooms), ordered_row,
+	    &o);
+	if (n != 2500 || o.n != 2500 || o.bad) {
+		printf("# replay: %ld rows, %ld seen, bad %d\n", n, o.n, o.bad);
+		goto out;
+	}
+	ok = 1;
+ out:
+	poller_free(p);
+	return ok;
+}
+
+/* The connection is killed: the poller reconnects and goes on. */
+static int
+poller_reconnects(void)
+{
+	struct seen		 s = { 0 };
+	struct poller		*p;
+	struct db_result	*res;
+	MYSQL			*m;
+	uint64_t		 hi;
+	char			 sql[64];
+	int			 ok = 0;
+
+	CHECK((m = raw_connect()) != NULL);
+	CHECK((p = poller_new(base, config(), seen_row, &s)) != NULL);
+	run_for(50);
+	CHECK(db_query(&res, "SELECT CONNECTION_ID()", "") == DB_OK);
+	snprintf(sql, sizeof(sql), "KILL CONNECTION %lld",
+	    db_get_int(res, 0, 0));
+	db_result_free(res);
+	if (raw_exec(m, sql) == -1 ||
+	    raw_exec(m, "UPDATE outbox_seq SET n = n + 1 WHERE id = 1") == -1 ||
+	    raw_exec(m, "INSERT INTO events (seq, room, event, payload) "
+	    "SELECT n, 'test:again', 'again', '{}' FROM outbox_seq") == -1)
+		goto out;
+	run_for(300);
+	CHECK(db_query(&res, "SELECT n FROM outbox_seq", "") == DB_OK);
+	hi = (uint64_t)db_get_int(res, 0, 0);
+	db_result_free(res);
+	ok = s.n == 1 && s.seq[0] == hi && poller_cursor(p) == hi;
+	if (!ok)
+		printf("# %zu rows after the kill\n", s.n);
+ out:
+	poller_free(p);
+	mysql_close(m);
+	return ok;
+}
+
 static long long
 count_old(void)
 {
@@ -880,6 +969,8 @@ static const struct tap_case cases[] = {
 	{ "poller: out-of-order commits", poller_out_of_order },
 	{ "poller: a hole is skipped after the grace", poller_skips_a_hole },
 	{ "poller: replay per room and past retention", poller_replays },
+	{ "poller: a long replay, paged", poller_replays_pages },
+	{ "poller: a killed connection", poller_reconnects },
 	{ "poller: bounded pruning under a lock", poller_prunes },
 	{ "bridge: headers, body, reply", bridge_sends_headers },
 	{ "bridge: concurrent calls, kept connection", bridge_concurrent },
