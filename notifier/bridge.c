@@ -145,10 +145,14 @@ bridge_collect(struct bridge *b)
 			curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE,
 			    &status);
 		else {
+			url = NULL;
 			curl_easy_getinfo(c->easy, CURLINFO_EFFECTIVE_URL,
 			    &url);
-			log_warn("bridge: %s: %s", url != NULL ? url : "?",
-			    c->too_long ? "reply too long" :
+			if (url == NULL)
+				url = "?";
+			/* The query may hold what a client typed: not logged. */
+			log_warn("bridge: %.*s: %s", (int)strcspn(url, "?"),
+			    url, c->too_long ? "reply too long" :
 			    curl_easy_strerror(m->data.result));
 			buf_free(&c->reply);
 		}
@@ -341,9 +345,17 @@ static struct bridge_call *
 bridge_fail_later(struct bridge_call *c, const struct bridge_req *req,
     const char *why)
 {
-	log_warn("bridge: %.16s %.200s: %s",
-	    req->method != NULL ? req->method : "?",
-	    req->path != NULL ? req->path : "?", why);
+	const char	*method = req->method, *path = req->path;
+	size_t		 len;
+
+	/* Neither the query nor a line break reaches the log. */
+	if (method == NULL || strpbrk(method, "\r\n") != NULL)
+		method = "?";
+	if (path == NULL)
+		path = "?";
+	if ((len = strcspn(path, "?\r\n")) > 200)
+		len = 200;
+	log_warn("bridge: %.16s %.*s: %s", method, (int)len, path, why);
 	if (c->easy != NULL) {
 		curl_easy_cleanup(c->easy);
 		c->easy = NULL;
