@@ -150,7 +150,7 @@ bridge_collect(struct bridge *b)
 			    &url);
 			if (url == NULL)
 				url = "?";
-			/* The query may hold what a client typed: not logged. */
+			/* The query may hold what a client sent. */
 			log_warn("bridge: %.*s: %s", (int)strcspn(url, "?"),
 			    url, c->too_long ? "reply too long" :
 			    curl_easy_strerror(m->data.result));
