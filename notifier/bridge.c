@@ -23,16 +23,16 @@
 #include "bridge.h"
 #include "log.h"
 
-#define BRIDGE_MAX_CONNS	64	/* open to nginx at once; others queue */
+#define BRIDGE_MAX_CONNS	64	/* to nginx at once; more wait */
 #define BRIDGE_KEEP_CONNS	64	/* idle ones kept for reuse */
-#define BRIDGE_CONNECT_MS	2000	/* loopback: a slow connect is a failure */
+#define BRIDGE_CONNECT_MS	2000	/* loopback: slower is a failure */
 
 struct bridge_call {
 	struct bridge		*bridge;
 	struct bridge_call	*prev, *next;
 	CURL			*easy;
 	struct curl_slist	*headers;
-	struct event		*failed;	/* could not start: reported later */
+	struct event		*failed;	/* did not start */
 	struct buf		 reply;
 	int			 too_long;	/* the reply passed max_reply */
 	bridge_fn		 fn;
@@ -46,7 +46,7 @@ struct bridge {
 	char			*api_url;	/* without a trailing '/' */
 	long			 timeout_ms;
 	size_t			 max_reply;
-	struct bridge_call	*calls;		/* every call not yet reported */
+	struct bridge_call	*calls;		/* calls not yet reported */
 	struct bridge_sock	*socks;		/* every socket watched */
 	size_t			 ncalls;
 	int			 busy;		/* collecting finished calls */
@@ -145,9 +145,14 @@ bridge_collect(struct bridge *b)
 			curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE,
 			    &status);
 		else {
-			curl_easy_getinfo(c->easy, CURLINFO_EFFECTIVE_URL, &url);
-			log_warn("bridge: %s: %s", url != NULL ? url : "?",
-			    c->too_long ? "reply too long" :
+			url = NULL;
+			curl_easy_getinfo(c->easy, CURLINFO_EFFECTIVE_URL,
+			    &url);
+			if (url == NULL)
+				url = "?";
+			/* The query may hold what a client sent. */
+			log_warn("bridge: %.*s: %s", (int)strcspn(url, "?"),
+			    url, c->too_long ? "reply too long" :
 			    curl_easy_strerror(m->data.result));
 			buf_free(&c->reply);
 		}
@@ -340,9 +345,17 @@ static struct bridge_call *
 bridge_fail_later(struct bridge_call *c, const struct bridge_req *req,
     const char *why)
 {
-	log_warn("bridge: %.16s %.200s: %s",
-	    req->method != NULL ? req->method : "?",
-	    req->path != NULL ? req->path : "?", why);
+	const char	*method = req->method, *path = req->path;
+	size_t		 len;
+
+	/* Neither the query nor a line break reaches the log. */
+	if (method == NULL || strpbrk(method, "\r\n") != NULL)
+		method = "?";
+	if (path == NULL)
+		path = "?";
+	if ((len = strcspn(path, "?\r\n")) > 200)
+		len = 200;
+	log_warn("bridge: %.16s %.*s: %s", method, (int)len, path, why);
 	if (c->easy != NULL) {
 		curl_easy_cleanup(c->easy);
 		c->easy = NULL;
@@ -423,7 +436,8 @@ bridge_call(struct bridge *b, const struct bridge_req *req, bridge_fn fn,
 	if (strcmp(req->method, "HEAD") == 0)
 		curl_easy_setopt(c->easy, CURLOPT_NOBODY, 1L);
 	if (curl_multi_add_handle(b->multi, c->easy) != CURLM_OK)
-		return bridge_fail_later(c, req, "curl_multi_add_handle failed");
+		return bridge_fail_later(c, req,
+		    "curl_multi_add_handle failed");
 	return c;
 }
 

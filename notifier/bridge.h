@@ -6,6 +6,15 @@
  * request (token, client address, device) whatever the transport.  Calls
  * run concurrently on the notifier's libevent loop (libcurl multi); their
  * connections are kept alive and reused.  Nothing here blocks.
+ *
+ * A call fails (status 0, body "") when the API cannot be reached, when
+ * it does not answer within timeout_ms (connecting included), when its
+ * reply is longer than max_reply bytes, or when a header value holds a
+ * line break.  Any other answer, 4xx and 5xx included, is passed on as it
+ * is.  Once fn has run, or the call was cancelled, the bridge_call pointer
+ * is dead: forget it in fn.  fn may start calls, cancel others and even
+ * free the bridge.  The program calls curl_global_init() before
+ * bridge_new().
  */
 #ifndef FASTBACK_NOTIFIER_BRIDGE_H
 #define FASTBACK_NOTIFIER_BRIDGE_H

@@ -36,7 +36,7 @@ enum eio_transport {
 };
 
 struct eio {
-	struct eio		*hnext;		/* sid hash chain */
+	struct hnode		 h;		/* in sessions, by sid */
 	struct client		*client;	/* the Socket.IO socket */
 	struct ws		*ws;		/* the WebSocket transport */
 	struct ws		*probe;		/* a WebSocket being upgraded to */
@@ -50,74 +50,15 @@ struct eio {
 	char			 sid[2 * SID_BYTES + 1];
 };
 
-static struct eio	**table;
-static size_t		  table_size;
-static size_t		  table_count;
+static struct htable	 sessions;
 static const struct timeval *tv_interval, *tv_timeout;
 
 static void	eio_end(struct eio *);
 
-static size_t
-sid_hash(const char *s)
-{
-	size_t	 h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-static void
-table_grow(void)
-{
-	struct eio	**nt, *e, *next;
-	size_t		  n = table_size == 0 ? 1024 : table_size * 2, i, h;
-
-	nt = xcalloc(n, sizeof(*nt));
-	for (i = 0; i < table_size; i++)
-		for (e = table[i]; e != NULL; e = next) {
-			next = e->hnext;
-			h = sid_hash(e->sid) & (n - 1);
-			e->hnext = nt[h];
-			nt[h] = e;
-		}
-	free(table);
-	table = nt;
-	table_size = n;
-}
-
-static struct eio *
-table_find(const char *sid)
-{
-	struct eio	*e;
-
-	if (table_size == 0)
-		return NULL;
-	for (e = table[sid_hash(sid) & (table_size - 1)]; e != NULL;
-	    e = e->hnext)
-		if (strcmp(e->sid, sid) == 0)
-			return e;
-	return NULL;
-}
-
-static void
-table_remove(struct eio *e)
-{
-	struct eio	**p;
-
-	for (p = &table[sid_hash(e->sid) & (table_size - 1)]; *p != NULL;
-	    p = &(*p)->hnext)
-		if (*p == e) {
-			*p = e->hnext;
-			table_count--;
-			return;
-		}
-}
-
 size_t
 eio_count(void)
 {
-	return table_count;
+	return sessions.count;
 }
 
 const char *
@@ -194,7 +135,7 @@ eio_teardown(struct eio *e)
 	if (e->dead)
 		return;
 	e->dead = 1;
-	table_remove(e);
+	htable_remove(&sessions, &e->h);
 	evtimer_del(e->timer);
 	if (e->ws != NULL) {
 		ws_close(e->ws, 1000, NULL);
@@ -369,14 +310,12 @@ static struct eio *
 eio_new(enum eio_transport t)
 {
 	struct eio	*e;
-	size_t		 h;
 
-	if (table_count >= table_size)
-		table_grow();
 	e = xcalloc(1, sizeof(*e));
 	do
 		random_hex(e->sid, SID_BYTES);
-	while (table_find(e->sid) != NULL);
+	while (htable_find(&sessions, e->sid) != NULL);
+	e->h.key = e->sid;
 	e->transport = t;
 	if (t == EIO_POLLING && (e->queue = evbuffer_new()) == NULL)
 		abort();
@@ -384,10 +323,7 @@ eio_new(enum eio_transport t)
 	if (e->timer == NULL)
 		abort();
 	evtimer_add(e->timer, tv_interval);
-	h = sid_hash(e->sid) & (table_size - 1);
-	e->hnext = table[h];
-	table[h] = e;
-	table_count++;
+	htable_add(&sessions, &e->h);
 	return e;
 }
 
@@ -502,7 +438,7 @@ eio_http(struct http_conn *hc)
 		return;
 	}
 
-	if ((e = table_find(sid)) == NULL) {
+	if ((e = (struct eio *)htable_find(&sessions, sid)) == NULL) {
 		eio_http_error(hc, 1, "Session ID unknown");
 		return;
 	}
@@ -549,7 +485,5 @@ eio_http(struct http_conn *hc)
 void
 eio_shutdown(void)
 {
-	free(table);
-	table = NULL;
-	table_size = table_count = 0;
+	htable_free(&sessions);
 }

@@ -64,6 +64,79 @@ reap_later(reap_fn fn, void *arg)
 		event_active(reap_ev, 0, 0);
 }
 
+static size_t
+htable_hash(const char *s)
+{
+	size_t	 h = 2166136261u;		/* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+struct hnode *
+htable_find(const struct htable *t, const char *key)
+{
+	struct hnode	*n;
+
+	if (t->size == 0)
+		return NULL;
+	for (n = t->b[htable_hash(key) & (t->size - 1)]; n != NULL;
+	    n = n->hnext)
+		if (strcmp(n->key, key) == 0)
+			return n;
+	return NULL;
+}
+
+void
+htable_add(struct htable *t, struct hnode *n)
+{
+	struct hnode	**nb, *m, *next;
+	size_t		  size, i, h;
+
+	if (t->count >= t->size) {
+		/* Double at one entry a bucket. */
+		size = t->size == 0 ? 1024 : t->size * 2;
+		nb = xcalloc(size, sizeof(*nb));
+		for (i = 0; i < t->size; i++)
+			for (m = t->b[i]; m != NULL; m = next) {
+				next = m->hnext;
+				h = htable_hash(m->key) & (size - 1);
+				m->hnext = nb[h];
+				nb[h] = m;
+			}
+		free(t->b);
+		t->b = nb;
+		t->size = size;
+	}
+	h = htable_hash(n->key) & (t->size - 1);
+	n->hnext = t->b[h];
+	t->b[h] = n;
+	t->count++;
+}
+
+void
+htable_remove(struct htable *t, struct hnode *n)
+{
+	struct hnode	**p;
+
+	for (p = &t->b[htable_hash(n->key) & (t->size - 1)]; *p != NULL;
+	    p = &(*p)->hnext)
+		if (*p == n) {
+			*p = n->hnext;
+			t->count--;
+			return;
+		}
+}
+
+void
+htable_free(struct htable *t)
+{
+	free(t->b);
+	t->b = NULL;
+	t->size = t->count = 0;
+}
+
 static void
 reap_run(void)
 {

@@ -30,6 +30,27 @@ struct notifier {
 extern struct notifier	 notifier;
 
 /*
+ * A table of structs keyed by a string they hold: each embeds a struct
+ * hnode (first, so that a found node is the struct) whose key points into
+ * it.  Sessions by sid (eio.c) and rooms by name (rooms.c).
+ */
+struct hnode {
+	struct hnode	*hnext;
+	const char	*key;
+};
+
+struct htable {
+	struct hnode	**b;
+	size_t		  size;		/* buckets, a power of two */
+	size_t		  count;
+};
+
+struct hnode	*htable_find(const struct htable *, const char *key);
+void		 htable_add(struct htable *, struct hnode *);
+void		 htable_remove(struct htable *, struct hnode *);
+void		 htable_free(struct htable *);
+
+/*
  * Deferred frees: objects closed from inside a callback that still uses
  * them are freed once the loop is back at the top (main.c runs the list).
  */

@@ -35,8 +35,14 @@
 #define PRUNE_BUDGET_MS		50	/* time one round may take */
 #define PRUNE_ROUNDS		10	/* statements in one round, at most */
 
+/*
+ * The end: the counter's committed value (a consistent read does not wait
+ * for a writer's lock) covers a table pruned empty, MAX(seq) rows written
+ * without the counter.
+ */
 static const char *const poller_sql_end =
-    "SELECT COALESCE(MAX(seq), 0) FROM events";
+    "SELECT GREATEST(COALESCE((SELECT MAX(seq) FROM events), 0),"
+    " COALESCE((SELECT n FROM outbox_seq WHERE id = 1), 0))";
 static const char *const poller_sql_read =
     "SELECT seq, room, event, payload FROM events WHERE seq > ?"
     " ORDER BY seq LIMIT ?";
@@ -44,8 +50,7 @@ static const char *const poller_sql_oldest =
     "SELECT MIN(seq) FROM events";
 static const char *const poller_sql_replay =
     "SELECT seq, room, event, payload FROM events"
-    " WHERE seq > ? AND seq <= ? AND JSON_CONTAINS(?, JSON_QUOTE(room))"
-    " ORDER BY seq LIMIT ?";
+    " WHERE room = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?";
 static const char *const poller_sql_lock =
     "SELECT GET_LOCK('fastback_notifier_prune', 0)";
 static const char *const poller_sql_unlock =
@@ -69,9 +74,9 @@ struct poller {
 	/* The hole after cursor being waited for, if any. */
 	int		 holding;
 	long long	 hold_since;	/* clock_ms() when it was seen */
-	uint64_t	 hold_upto;	/* every hole up to here was seen then */
+	uint64_t	 hold_upto;	/* holes up to here were seen then */
 
-	long long	 retry_at;	/* after a failure: no statement before */
+	long long	 retry_at;	/* after a failure: quiet until */
 	long		 backoff_ms;
 	int		 down;		/* the last statement failed */
 	long long	 prune_at;	/* next pruning round */
@@ -241,8 +246,8 @@ poller_prune(struct poller *p)
 	if (db_query(&res, poller_sql_unlock, "") == DB_OK)
 		db_result_free(res);
 	if (deleted > 0)
-		log_info("poller: pruned %lld events older than %ld s in %lld ms",
-		    deleted, p->retention, clock_ms() - start);
+		log_info("poller: pruned %lld events older than %ld s in "
+		    "%lld ms", deleted, p->retention, clock_ms() - start);
 	if (more)
 		p->prune_at = clock_ms() + PRUNE_AGAIN_MS;
 }
@@ -308,27 +313,82 @@ poller_cursor(const struct poller *p)
 	return p->cursor;
 }
 
-/* rooms[] as a JSON array of strings, for JSON_CONTAINS. */
-static void
-poller_rooms_json(struct buf *b, const char *const *rooms, size_t n)
-{
-	const unsigned char	*s;
+/* One row of a replay page: which result, which line. */
+struct replay_ref {
+	uint64_t		 seq;
+	const struct db_result	*res;
 	size_t			 i;
+};
 
-	buf_puts(b, "[");
+static int
+replay_cmp(const void *a, const void *b)
+{
+	const struct replay_ref	*x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * One page of a replay: each room's next rows after *from (an index range
+ * each), merged in seq order up to the point every room is complete to.
+ * Returns the rows passed on, 0 at the end, -1 on a database error.
+ */
+static long
+poller_replay_page(struct poller *p, uint64_t *from,
+    const char *const *rooms, size_t n, poller_fn fn, void *arg)
+{
+	struct db_result	**res;
+	struct replay_ref	 *refs = NULL;
+	struct event_row	  row;
+	uint64_t		  bound = p->cursor, last;
+	size_t			  i, j, k, nrefs = 0, total = 0;
+	long			  count = -1;
+
+	res = xcalloc(n, sizeof(*res));
 	for (i = 0; i < n; i++) {
-		buf_puts(b, i > 0 ? ",\"" : "\"");
-		for (s = (const unsigned char *)rooms[i]; *s != '\0'; s++) {
-			if (*s == '"' || *s == '\\')
-				buf_printf(b, "\\%c", *s);
-			else if (*s < 0x20)
-				buf_printf(b, "\\u%04x", *s);
-			else
-				buf_append(b, s, 1);
+		for (j = 0; j < i; j++)
+			if (strcmp(rooms[i], rooms[j]) == 0)
+				break;
+		if (j < i)
+			continue;	/* a room named twice */
+		if (db_query(&res[i], poller_sql_replay, "siii", rooms[i],
+		    (long long)*from, (long long)p->cursor,
+		    (long long)POLLER_BATCH) != DB_OK) {
+			log_error("poller: replay: %s", db_error());
+			goto out;
 		}
-		buf_puts(b, "\"");
+		k = db_rows(res[i]);
+		total += k;
+		/* A full page: that room is known only up to its last row. */
+		if (k == POLLER_BATCH) {
+			last = (uint64_t)db_get_int(res[i], k - 1, 0);
+			if (last < bound)
+				bound = last;
+		}
 	}
-	buf_puts(b, "]");
+	refs = xcalloc(total + 1, sizeof(*refs));
+	for (i = 0; i < n; i++)
+		for (k = 0; res[i] != NULL && k < db_rows(res[i]); k++) {
+			refs[nrefs].seq = (uint64_t)db_get_int(res[i], k, 0);
+			if (refs[nrefs].seq > bound)
+				break;
+			refs[nrefs].res = res[i];
+			refs[nrefs].i = k;
+			nrefs++;
+		}
+	qsort(refs, nrefs, sizeof(*refs), replay_cmp);
+	for (i = 0; i < nrefs; i++) {
+		poller_row(refs[i].res, refs[i].i, &row);
+		fn(arg, &row);
+	}
+	count = (long)nrefs;
+	*from = bound;
+ out:
+	for (i = 0; i < n; i++)
+		db_result_free(res[i]);
+	free(res);
+	free(refs);
+	return count;
 }
 
 long
@@ -336,11 +396,8 @@ poller_replay(struct poller *p, uint64_t after, const char *const *rooms,
     size_t n, poller_fn fn, void *arg)
 {
 	struct db_result	*res;
-	struct event_row	 row;
-	struct buf		 json = { 0 };
 	uint64_t		 from = after;
-	size_t			 i, got;
-	long			 count = 0;
+	long			 count = 0, got;
 
 	if (!p->started && poller_start(p) == -1)
 		return -1;
@@ -360,28 +417,11 @@ poller_replay(struct poller *p, uint64_t after, const char *const *rooms,
 		return -1;
 	}
 	db_result_free(res);
-	if (n == 0)
-		return 0;
-	poller_rooms_json(&json, rooms, n);
-	for (;;) {
-		if (db_query(&res, poller_sql_replay, "iisi", (long long)from,
-		    (long long)p->cursor, json.data,
-		    (long long)POLLER_BATCH) != DB_OK) {
-			log_error("poller: replay: %s", db_error());
-			count = -1;
-			break;
-		}
-		got = db_rows(res);
-		for (i = 0; i < got; i++) {
-			poller_row(res, i, &row);
-			from = row.seq;
-			fn(arg, &row);
-			count++;
-		}
-		db_result_free(res);
-		if (got < POLLER_BATCH)
-			break;
+	while (n > 0 && from < p->cursor) {
+		if ((got = poller_replay_page(p, &from, rooms, n, fn, arg)) ==
+		    -1)
+			return -1;
+		count += got;
 	}
-	buf_free(&json);
 	return count;
 }

@@ -7,6 +7,12 @@
  * (its transaction may still commit) before it is skipped and logged.  It
  * also replays retained rows for resumed sockets and prunes rows older than
  * the retention, one notifier at a time.
+ *
+ * The database connection is db.c's (config() must be loaded; the program
+ * calls db_library_end() at exit); the poller and presence share it, on
+ * the one thread.  A struct event_row and its strings live only while fn
+ * runs.  fn may call poller_replay() and poller_cursor(), never
+ * poller_free().
  */
 #ifndef FASTBACK_NOTIFIER_POLLER_H
 #define FASTBACK_NOTIFIER_POLLER_H

@@ -6,6 +6,15 @@
  * them can list the online users and recall a previous socket's rooms after
  * a reconnect.  A notifier that stops beating has its rows removed by the
  * others.
+ *
+ * Functions returning int give 0 on success and -1 on a database error
+ * (logged); while the server is unreachable they fail at once for a
+ * second.  presence_rooms() wants a JSON array of room names.
+ * presence_remove() marks the row closed: its rooms stay recallable for
+ * [notifier] presence_keep seconds.  presence_beat() returns 1 when this
+ * notifier had been silent so long that its rows were deleted: presence_add()
+ * (and presence_rooms()) its open sockets again.  Uses db.c's connection,
+ * like the poller.
  */
 #ifndef FASTBACK_NOTIFIER_PRESENCE_H
 #define FASTBACK_NOTIFIER_PRESENCE_H

@@ -21,51 +21,12 @@
 #include "rooms.h"
 #include "sio.h"
 
-static struct room	**table;
-static size_t		  table_size;
-static size_t		  table_count;
-
-static size_t
-room_hash(const char *s)
-{
-	size_t	 h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-static void
-table_grow(void)
-{
-	struct room	**nt, *r, *next;
-	size_t		  n = table_size == 0 ? 1024 : table_size * 2, i, h;
-
-	nt = xcalloc(n, sizeof(*nt));
-	for (i = 0; i < table_size; i++)
-		for (r = table[i]; r != NULL; r = next) {
-			next = r->hnext;
-			h = room_hash(r->name) & (n - 1);
-			r->hnext = nt[h];
-			nt[h] = r;
-		}
-	free(table);
-	table = nt;
-	table_size = n;
-}
+static struct htable	 table;
 
 struct room *
 rooms_get(const char *name)
 {
-	struct room	*r;
-
-	if (table_size == 0)
-		return NULL;
-	for (r = table[room_hash(name) & (table_size - 1)]; r != NULL;
-	    r = r->hnext)
-		if (strcmp(r->name, name) == 0)
-			return r;
-	return NULL;
+	return (struct room *)htable_find(&table, name);
 }
 
 size_t
@@ -79,17 +40,9 @@ rooms_size(const char *name)
 static void
 room_free_if_empty(struct room *r)
 {
-	struct room	**p;
-
 	if (r->n > 0 || r->busy > 0)
 		return;
-	for (p = &table[room_hash(r->name) & (table_size - 1)]; *p != NULL;
-	    p = &(*p)->hnext)
-		if (*p == r) {
-			*p = r->hnext;
-			table_count--;
-			break;
-		}
+	htable_remove(&table, &r->h);
 	free(r);
 }
 
@@ -133,22 +86,18 @@ rooms_join(struct client *c, const char *name, int64_t tag)
 {
 	struct member	*m;
 	struct room	*r;
-	size_t		 len, h;
+	size_t		 len;
 
 	if ((m = rooms_member(c, name)) != NULL) {
 		m->tag = tag;
 		return m;
 	}
 	if ((r = rooms_get(name)) == NULL) {
-		if (table_count >= table_size)
-			table_grow();
 		len = strlen(name);
 		r = xcalloc(1, sizeof(*r) + len + 1);
 		memcpy(r->name, name, len + 1);
-		h = room_hash(name) & (table_size - 1);
-		r->hnext = table[h];
-		table[h] = r;
-		table_count++;
+		r->h.key = r->name;
+		htable_add(&table, &r->h);
 	}
 	m = xcalloc(1, sizeof(*m));
 	m->room = r;
@@ -278,7 +227,5 @@ rooms_event(void *arg, const struct event_row *row)
 void
 rooms_shutdown(void)
 {
-	free(table);
-	table = NULL;
-	table_size = table_count = 0;
+	htable_free(&table);
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "notifier.h"
+
 struct client;
 struct event_row;
 
@@ -21,7 +23,7 @@ struct member {
 };
 
 struct room {
-	struct room	*hnext;
+	struct hnode	 h;		/* in the table, by name */
 	struct member	*head;
 	size_t		 n;		/* members */
 	size_t		 n003;		/* of them 003 WebSockets */

@@ -313,6 +313,9 @@ ws_send(struct ws *w, const char *msg, size_t len)
 		return 0;
 	queued = evbuffer_get_length(bufferevent_get_output(w->bev)) +
 	    wslay_event_get_queued_msg_length(w->ctx);
+	/* What the kernel has not taken yet, including this turn of the
+	 * loop's own burst: the cap must stay above the largest burst of a
+	 * poll (its default, 1 MiB, is thousands of chat messages). */
 	if (queued + len > (size_t)notifier.cf->notifier_max_queued_bytes)
 		return -1;
 	m.opcode = WSLAY_TEXT_FRAME;

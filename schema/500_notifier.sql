@@ -14,9 +14,9 @@
 -- heartbeat deletes them, a bounded batch at a time.  Deleting a notifier's
 -- row deletes its presence rows (ON DELETE CASCADE).
 --
--- The notifier needs nothing else here: it reads `events` (040_events.sql)
--- by seq and prunes rows older than [notifier] retention seconds, in
--- batches, one notifier at a time (the named lock fastback_notifier_prune).
+-- The notifier reads `events` (040_events.sql) by seq and prunes rows older
+-- than [notifier] retention seconds, in batches, one notifier at a time (the
+-- named lock fastback_notifier_prune); the index at the end serves replays.
 
 CREATE TABLE IF NOT EXISTS notifiers (
 	id		CHAR(32) CHARACTER SET ascii NOT NULL
@@ -54,3 +54,7 @@ CREATE TABLE IF NOT EXISTS presence (
 		REFERENCES notifiers (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
   COMMENT='open (and recently closed) notifier sockets, per user';
+
+-- A client resuming after a disconnect gets the rows of its rooms after the
+-- last one it saw: one index range per room.
+CREATE INDEX IF NOT EXISTS events_room_seq ON events (room, seq);
