@@ -46,6 +46,12 @@ test('save_data as an object: ack {"message": "OK"}', async () => {
 	assert.equal(rows(u).length, 2);
 });
 
+test('save_data of the same record again (a client re-sending after a lost ack): ack OK, stored once', async () => {
+	const again = await py.ack('save_data', change(2, 'U', { id: 1, amount: '13.00' }));
+	assert.deepEqual(again, [{ message: 'OK' }]);
+	assert.equal(rows(u).length, 2);
+});
+
 test('save_data errors as acks: not JSON, JSON null, a conflicting log_id, a bad record; nothing stored', async () => {
 	assert.deepEqual(await py.ack('save_data', 'this is not json'), [{ error: 'Invalid payload' }]);
 	assert.deepEqual(await py.ack('save_data', 'null'), [{ error: 'Invalid payload' }]);
