@@ -116,6 +116,17 @@ test('socket.io-client transports [websocket] with the header: the same acks', a
 	w.close();
 });
 
+test('python-socketio on long-polling only: acks and `payload` over polls', async () => {
+	const p = rt.openPython('000 python polling');
+	const r = await p.connect({ headers: { Authorization: `Bearer ${u.token}` }, transports: ['polling'] });
+	assert.equal(r.transport, 'polling');
+	assert.deepEqual(await p.ack('load_data', JSON.stringify({ offset_id: 1 })), ['OK']);
+	assert.equal((await p.event('payload')).log_id, 2);
+	p.send({ op: 'transport' });
+	assert.equal((await p.next('transport')).name, 'polling');
+	await p.close();
+});
+
 test('a REST upload from another device reaches the user\'s sockets as sync_changed (personal room), not other users\'', async () => {
 	const o = await rt.openSio({ token: other.token, via: 'header', transports: ['websocket'], name: 'other user' });
 	const res = await api.post('/api/sync/changes', { token: u.token, json: change(4, 'I', { id: 3, amount: '2.00' }),

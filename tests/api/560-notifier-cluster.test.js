@@ -144,6 +144,27 @@ test('stopping the second notifier: its sockets close and its users leave online
 	}, 60000, 500);
 });
 
+test('a notifier killed outright: its users leave online_users once its heartbeat is stale (presence_timeout)', { timeout: 90000 }, async () => {
+	const z = await registerAndLogin(newUser('kz'));
+	const n3 = await rt.notifier.startAnother({}, '3');
+	const sz = await rt.openSio({ url: n3.url, token: z.token, transports: ['websocket'], name: 'z @3' });
+	await sz.next('connected');
+	sz.emit('join_public');
+	await until('z in online_users', async () => {
+		s1.emit('get_online_users');
+		return (await s1.next('online_users')).users.some((x) => x.id === z.id);
+	}, 10000, 100);
+	process.kill(n3.pid, 'SIGKILL');
+	await n3.exited;
+	const t0 = Date.now();
+	await until('z gone from online_users', async () => {
+		s1.emit('get_online_users');
+		return !(await s1.next('online_users')).users.some((x) => x.id === z.id);
+	}, 60000, 500);
+	require('./lib').diag(`z left online_users ${Date.now() - t0} ms after its notifier was killed`);
+	sz.close();
+});
+
 // ------------------------------------------------------------ commit order
 
 // A mariadb session kept open on the stack's database, for a transaction
