@@ -9,10 +9,14 @@
 # The notifier is restarted under a higher open-file limit, with the socket
 # limits out of the way (one bench user holds every socket, and posts as
 # fast as the API answers).  FASTBACK_BENCH_NOTIFIER_CONNS changes the
-# 10,000, FASTBACK_BENCH_NOTIFIER_IDLE the seconds of the idle CPU reading.
+# 10,000, FASTBACK_BENCH_NOTIFIER_IDLE the seconds of the idle CPU reading,
+# FASTBACK_BENCH_NOTIFIER_ROOM the 1,000 sockets of the broadcast and
+# FASTBACK_BENCH_NOTIFIER_POSTS its 200 posts.
 
 bench_notifier() {
 	local pid conns=${FASTBACK_BENCH_NOTIFIER_CONNS:-10000} out poll
+	local room=${FASTBACK_BENCH_NOTIFIER_ROOM:-1000}
+	local posts=${FASTBACK_BENCH_NOTIFIER_POSTS:-200}
 	[ -x "$bin/fastback-notifier" ] || { say "notifier: not built, skipped"; return 0; }
 	# Every socket is a descriptor in nginx (twice) and in the notifier.
 	ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -37,8 +41,8 @@ bench_notifier() {
 	echo "$out" | jq -r '"notifier: held \(.held) of \(.wanted) in \(.open_seconds | floor) s; RSS \(.rss_before_kb) -> \(.rss_after_kb) kB, \(.rss_per_conn_kb * 10 | floor / 10) kB per connection (target < 20); idle CPU \(.idle_cpu_pct * 100 | floor / 100)% over \(.idle_seconds) s (target < 2%)"' |
 	    tee -a "$BVAR/notifier.txt" >&2
 
-	say "notifier: broadcast latency, REST POST -> the last of 1,000 sockets"
-	out=$(node "$SRC/tests/bench/notifier.js" broadcast "$URL" "$token" 1000 200) ||
+	say "notifier: broadcast latency, REST POST -> the last of $room sockets"
+	out=$(node "$SRC/tests/bench/notifier.js" broadcast "$URL" "$token" "$room" "$posts") ||
 	    die "bench: notifier.js broadcast failed"
 	echo "$out" >"$BVAR/notifier-broadcast.json"
 	echo "$out" | jq -r '"notifier_broadcast \(.posts) \(.p50_ms) \(.p99_ms) \(.posts) \(.errors)"' >>"$BVAR/results.txt"
