@@ -47,6 +47,9 @@ test('sockets on both: a through nginx, b on the second (websocket and polling),
 	for (const s of [s1, s2, s2poll])
 		await s.next('new_public_message', (m) => m.content === 'ready?');
 	await p3.event('new_public_message', (m) => m.content === 'ready?');
+	// user_joined is the notifier's own (no events row): say whether it
+	// crossed to the other notifier, without judging it.
+	require('./lib').diag(`user_joined of b (on the second) seen by a (on the first): ${s1.all('user_joined').some((m) => m.username === b.username)}`);
 });
 
 test('60 messages from REST and from sockets on both notifiers: every socket gets each once, in the same order', { timeout: 120000 }, async () => {
