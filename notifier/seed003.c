@@ -34,7 +34,8 @@
 
 #define WS_PREFIX	"/api/user/send_message_ws/"
 #define TOKEN_MAX	4096
-#define MISSING_BODY	"Missing required fields: conversation_id, email or body"
+#define MISSING_BODY	\
+	"Missing required fields: conversation_id, email or body"
 
 static void	s3_text(void *, const char *, size_t);
 static void	s3_closed(void *);

@@ -198,7 +198,8 @@ sio_connect_error(struct client *c, const char *message, const char *code)
 	json_object_object_add(o, "message", json_object_new_string(message));
 	if (code != NULL) {
 		d = json_object_new_object();
-		json_object_object_add(d, "error", json_object_new_string(code));
+		json_object_object_add(d, "error",
+		    json_object_new_string(code));
 		json_object_object_add(o, "data", d);
 	}
 	buf_printf(&b, "44%s", jstr(o));
