@@ -35,7 +35,8 @@ enum client_state {
 /* Why a socket is ended by the notifier. */
 enum client_end {
 	END_QUIET,		/* the transport is gone, or drop it as is */
-	END_DISCONNECT	/* tell the client (Socket.IO 41, close frame) */
+	END_DISCONNECT,		/* for good: Socket.IO 41, close frame 1008 */
+	END_GOING_AWAY		/* the notifier stops: clients reconnect */
 };
 
 struct call;
@@ -83,7 +84,8 @@ typedef void	(*client_reply_fn)(struct client *, const struct bridge_reply *,
 		    int64_t ack, int64_t arg);
 
 struct client	*client_new(enum client_kind, const char *addr);
-/* At exit: end every socket. */
+/* At exit: end every socket, so that the clients reconnect and resume
+ * (from another notifier, or this one restarted). */
 void		 client_close_all(void);
 /* End the socket; the struct is freed once the loop is back at the top. */
 void		 client_close(struct client *, enum client_end);
