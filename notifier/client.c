@@ -116,6 +116,8 @@ client_close(struct client *c, enum client_end how)
 	if (c->ws != NULL) {
 		if (how == END_DISCONNECT)
 			ws_close(c->ws, 1008, "policy violation");
+		else if (how == END_GOING_AWAY)
+			ws_close(c->ws, 1001, "going away");
 		else
 			ws_drop(c->ws);
 		c->ws = NULL;
@@ -464,6 +466,7 @@ client_revoked(struct client *c, const char *event,
 void
 client_close_all(void)
 {
+	/* No DISCONNECT: socket.io-client would not come back by itself. */
 	while (clients != NULL)
-		client_close(clients, END_DISCONNECT);
+		client_close(clients, END_GOING_AWAY);
 }

@@ -35,7 +35,8 @@ enum client_state {
 /* Why a socket is ended by the notifier. */
 enum client_end {
 	END_QUIET,		/* the transport is gone, or drop it as is */
-	END_DISCONNECT		/* tell the client (Socket.IO 41, close frame) */
+	END_DISCONNECT,		/* for good: Socket.IO 41, close frame 1008 */
+	END_GOING_AWAY		/* the notifier stops: clients reconnect */
 };
 
 struct call;
@@ -51,7 +52,7 @@ struct client {
 	enum client_state	 state;
 	struct eio		*eio;		/* CLIENT_SIO */
 	struct ws		*ws;		/* CLIENT_WS003 */
-	struct http_conn	*hc;		/* 003: the upgrade being checked */
+	struct http_conn	*hc;	/* 003: the upgrade being checked */
 	struct member		*rooms;		/* rooms.c's list */
 	struct call		*calls;		/* API calls under way */
 	struct event		*timer;		/* connect timeout */
@@ -68,14 +69,14 @@ struct client {
 	char			*resume_pid;
 	int64_t			 conv;		/* 003: the conversation */
 	int64_t			 acked;		/* 003: last message acked */
-	int64_t			 early;		/* 003: delivered before acked */
+	int64_t			 early;	/* 003: delivered before acked */
 	double			 tokens;	/* rate limit bucket */
 	long long		 tokens_ms;
 	unsigned		 warned:1;
 	unsigned		 no_offsets:1;	/* no trailing seq argument */
 	char			 jti[40];
 	char			 sid[21];	/* Socket.IO socket id */
-	char			 pid[21];	/* presence id, Socket.IO's pid */
+	char			 pid[21]; /* presence id, Socket.IO's pid */
 	char			 addr[46];
 };
 
@@ -83,7 +84,8 @@ typedef void	(*client_reply_fn)(struct client *, const struct bridge_reply *,
 		    int64_t ack, int64_t arg);
 
 struct client	*client_new(enum client_kind, const char *addr);
-/* At exit: end every socket. */
+/* At exit: end every socket, so that the clients reconnect and resume
+ * (from another notifier, or this one restarted). */
 void		 client_close_all(void);
 /* End the socket; the struct is freed once the loop is back at the top. */
 void		 client_close(struct client *, enum client_end);

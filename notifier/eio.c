@@ -39,7 +39,7 @@ struct eio {
 	struct hnode		 h;		/* in sessions, by sid */
 	struct client		*client;	/* the Socket.IO socket */
 	struct ws		*ws;		/* the WebSocket transport */
-	struct ws		*probe;		/* a WebSocket being upgraded to */
+	struct ws		*probe;	/* a WebSocket being upgraded to */
 	struct http_conn	*poll;		/* the held GET */
 	struct evbuffer		*queue;		/* for the next GET (polling) */
 	struct event		*timer;		/* heartbeat */

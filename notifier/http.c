@@ -321,9 +321,12 @@ http_readcb(struct bufferevent *bev, void *arg)
 		evbuffer_remove(in, hc->req.head, len);
 		hc->req.head[len - 2] = '\0';	/* keep the last line's CRLF */
 		if ((rc = http_parse(&hc->req)) != 0) {
-			http_error(hc, rc, rc == 413 ? "payload_too_large" :
-			    "bad_request", rc == 413 ? "Request body too large" :
-			    "Malformed request");
+			if (rc == 413)
+				http_error(hc, rc, "payload_too_large",
+				    "Request body too large");
+			else
+				http_error(hc, rc, "bad_request",
+				    "Malformed request");
 			return;
 		}
 		if (hc->req.forwarded_for != NULL &&

@@ -203,6 +203,7 @@ main(int argc, char *argv[])
 	struct evconnlistener	*listener = NULL;
 	struct event		*sigterm = NULL, *sigint = NULL, *beat = NULL;
 	struct timeval		 tv = { BEAT_SECONDS, 0 };
+	struct timeval		 grace = { 0, 300000 };
 	const char		*path = NULL;
 	int			 c, rc = 1;
 
@@ -273,6 +274,11 @@ main(int argc, char *argv[])
 		evconnlistener_free(listener);
 	client_close_all();
 	reap_run();
+	if (notifier.base != NULL && rc == 0) {
+		/* A moment for the close frames and last polls to go out. */
+		event_base_loopexit(notifier.base, &grace);
+		event_base_dispatch(notifier.base);
+	}
 	http_shutdown();
 	ws_shutdown();
 	reap_run();

@@ -23,6 +23,8 @@
 #include "alloc.h"
 #include "bridge.h"
 #include "client.h"
+#include "config.h"
+#include "db.h"
 #include "http.h"
 #include "log.h"
 #include "notifier.h"
@@ -32,7 +34,8 @@
 
 #define WS_PREFIX	"/api/user/send_message_ws/"
 #define TOKEN_MAX	4096
-#define MISSING_BODY	"Missing required fields: conversation_id, email or body"
+#define MISSING_BODY	\
+	"Missing required fields: conversation_id, email or body"
 
 static void	s3_text(void *, const char *, size_t);
 static void	s3_closed(void *);
@@ -114,6 +117,45 @@ s3_send_read(struct client *c, struct json_object *payload)
 	}
 }
 
+/* Whether the sender has a 003 socket in the room on this notifier. */
+static int
+s3_sender_here(const struct room *r, int64_t sender)
+{
+	const struct member	*m;
+
+	for (m = r->head; m != NULL; m = m->rnext)
+		if (m->c->kind == CLIENT_WS003 && m->c->user_id == sender)
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether another member has a 003 socket in the room on another
+ * notifier (its presence row lists the room, untagged: 002 sockets of a
+ * private chat write it with the other user's id), which delivers it.
+ */
+static const char *const elsewhere_sql =
+    "SELECT 1 FROM presence p JOIN notifiers n ON n.id = p.notifier_id"
+    " WHERE p.left_at IS NULL AND p.user_id <> ?"
+    " AND JSON_CONTAINS(p.rooms, ?)"
+    " AND n.beat_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND LIMIT 1";
+
+static int
+s3_member_elsewhere(const struct room *r, int64_t sender)
+{
+	struct db_result	*res;
+	char			 room[80];
+	int			 found;
+
+	snprintf(room, sizeof(room), "\"%s\"", r->name);
+	if (db_query(&res, elsewhere_sql, "isi", (long long)sender, room,
+	    (long long)notifier.cf->notifier_presence_timeout) != DB_OK)
+		return 0;
+	found = db_rows(res) > 0;
+	db_result_free(res);
+	return found;
+}
+
 void
 seed003_event(struct room *r, const struct event_row *row,
     struct json_object *payload)
@@ -148,7 +190,9 @@ seed003_event(struct room *r, const struct event_row *row,
 		s3_send_message(c, row, payload);
 		reached++;
 	}
-	if (reached == 0)
+	if (reached == 0 && !s3_sender_here(r, sender))
+		return;
+	if (reached == 0 && !s3_member_elsewhere(r, sender))
 		return;
 	/* The seed's second ack: delivered to someone. */
 	for (m = r->head; m != NULL; m = next) {
@@ -286,6 +330,7 @@ s3_member(struct client *c, const struct bridge_reply *r, int64_t ack,
 	c->ws = ws_accept(bev, &req, &s3_ops, c);
 	http_req_free(&req);
 	rooms_join(c, room, 0);
+	client_save_rooms(c);
 	if (c->resume_after > 0) {
 		rooms[0] = room;
 		if (poller_replay(notifier.poller, c->resume_after, rooms, 1,

@@ -188,7 +188,7 @@ sio_replay(void *arg, const struct event_row *row)
 	free(p);
 }
 
-/* 44{"message", "data": {"code"}}: the client reports connect_error. */
+/* 44{"message", "data": {"error"}}: the client reports connect_error. */
 static void
 sio_connect_error(struct client *c, const char *message, const char *code)
 {
@@ -198,7 +198,8 @@ sio_connect_error(struct client *c, const char *message, const char *code)
 	json_object_object_add(o, "message", json_object_new_string(message));
 	if (code != NULL) {
 		d = json_object_new_object();
-		json_object_object_add(d, "code", json_object_new_string(code));
+		json_object_object_add(d, "error",
+		    json_object_new_string(code));
 		json_object_object_add(o, "data", d);
 	}
 	buf_printf(&b, "44%s", jstr(o));

@@ -36,18 +36,18 @@
 #define CLOSE_TIMEOUT	5
 
 struct ws {
-	struct ws			*prev, *next;	/* every open one */
-	struct bufferevent		*bev;
-	wslay_event_context_ptr		 ctx;
-	const struct ws_ops		*ops;
-	void				*arg;	/* NULL once let go */
-	unsigned			 in_recv:1;	/* in wslay_event_recv */
-	unsigned			 dead:1;	/* free when it returns */
-	unsigned			 closing:1;	/* ws_close() was called */
-	unsigned			 close_queued:1; /* its frame is in wslay */
-	uint16_t			 close_code;
-	const char			*close_reason;	/* a constant */
-	unsigned			 shut:1;	/* our side shut down */
+	struct ws		*prev, *next;	/* every open one */
+	struct bufferevent	*bev;
+	wslay_event_context_ptr	 ctx;
+	const struct ws_ops	*ops;
+	void			*arg;		/* NULL once let go */
+	const char		*close_reason;	/* a constant */
+	uint16_t		 close_code;
+	unsigned		 in_recv:1;	/* in wslay_event_recv */
+	unsigned		 dead:1;	/* free when it returns */
+	unsigned		 closing:1;	/* ws_close() was called */
+	unsigned		 close_queued:1; /* its frame is in wslay */
+	unsigned		 shut:1;	/* our side shut down */
 };
 
 static struct ws	*all;
