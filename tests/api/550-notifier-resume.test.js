@@ -96,6 +96,28 @@ test('socket.io-client recovery across a notifier restart: nothing posted while 
 	s.close();
 });
 
+test('socket.io-client with its own reconnection (the default): a notifier restart is invisible but for the delay', { timeout: 90000 }, async () => {
+	const s = await rt.openSio({ token: u.token, name: 'auto-reconnect', reconnection: true,
+	    reconnectionDelay: 200, reconnectionDelayMax: 1000 });
+	await s.next('connected');
+	s.emit('join_public');
+	await rt.postPublic(w, 'a0');
+	await s.next('new_public_message', (m) => m.content === 'a0');
+	const pid = rt.notifier.pid;
+	process.kill(pid, 'SIGTERM');
+	await s.disconnected(20000);
+	await until('the notifier to exit', () => !rt.alive(pid), 20000, 50);
+	for (const t of ['a1', 'a2'])
+		await rt.postPublic(w, t);
+	await stack.start();
+	await s.next('new_public_message', (m) => m.content === 'a2', 30000);
+	assert.equal(s.socket.recovered, true, 'the automatic reconnection was not recovered');
+	await rt.postPublic(w, 'a3');
+	await s.next('new_public_message', (m) => m.content === 'a3');
+	assert.deepEqual(contents(s).filter((t) => /^a\d$/.test(t)), ['a0', 'a1', 'a2', 'a3']);
+	s.close();
+});
+
 test('python-socketio with {last_event_id} in the auth payload: exactly the missed personal-room events, in order', async () => {
 	const cut = await upload(u, 1);
 	const missed = [await upload(u, 2), await upload(u, 3), await upload(u, 4)];
