@@ -116,6 +116,10 @@ test('002 logout closes that session\'s sockets (every transport) within a secon
 	const since = Date.now();
 	for (const s of doomed)
 		await closedWithin(s, since);
+	// The reason comes first (notifier/PROTOCOL.md).
+	const ws = doomed[0].inbox.seen((i) => i.event === 'error' || i.event === '#disconnect');
+	assert.deepEqual(ws.map((i) => i.event), ['error', '#disconnect']);
+	assert.deepEqual(ws[0].args[0], { message: 'Token has been revoked' });
 	await stillServed(keep);
 	keep.close();
 });
