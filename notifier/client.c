@@ -39,7 +39,7 @@ struct call {
 	int64_t			 arg;
 };
 
-static struct client	*clients;
+static LIST_HEAD(, client)	 clients = LIST_HEAD_INITIALIZER(clients);
 
 struct client *
 client_new(enum client_kind kind, const char *addr)
@@ -47,10 +47,8 @@ client_new(enum client_kind kind, const char *addr)
 	struct client	*c;
 
 	c = xcalloc(1, sizeof(*c));
-	c->next = clients;
-	if (clients != NULL)
-		clients->prev = c;
-	clients = c;
+	LIST_INSERT_HEAD(&clients, c, entry);
+	LIST_INIT(&c->rooms);
 	c->kind = kind;
 	c->state = CLIENT_NEW;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr != NULL ? addr : "");
@@ -86,12 +84,7 @@ client_close(struct client *c, enum client_end how)
 	if (c->state == CLIENT_DEAD)
 		return;
 	c->state = CLIENT_DEAD;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		clients = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, entry);
 	while ((k = c->calls) != NULL) {
 		c->calls = k->next;
 		bridge_cancel(k->bc);
@@ -415,7 +408,7 @@ client_save_rooms(struct client *c)
 
 	if (c->state != CLIENT_READY)
 		return;
-	for (m = c->rooms; m != NULL; m = m->cnext) {
+	LIST_FOREACH(m, &c->rooms, centry) {
 		if (strncmp(m->room->name, "user:", 5) == 0)
 			continue;
 		if (m->tag != 0)
@@ -467,6 +460,6 @@ void
 client_close_all(void)
 {
 	/* No DISCONNECT: socket.io-client would not come back by itself. */
-	while (clients != NULL)
-		client_close(clients, END_GOING_AWAY);
+	while (!LIST_EMPTY(&clients))
+		client_close(LIST_FIRST(&clients), END_GOING_AWAY);
 }

@@ -7,6 +7,8 @@
 #ifndef FASTBACK_NOTIFIER_CLIENT_H
 #define FASTBACK_NOTIFIER_CLIENT_H
 
+#include <sys/queue.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,13 +49,13 @@ typedef void	(*client_verified_fn)(struct client *, const char *err,
 		    const char *code);
 
 struct client {
-	struct client		*prev, *next;	/* every live client */
+	LIST_ENTRY(client)	 entry;		/* every live client */
 	enum client_kind	 kind;
 	enum client_state	 state;
 	struct eio		*eio;		/* CLIENT_SIO */
 	struct ws		*ws;		/* CLIENT_WS003 */
 	struct http_conn	*hc;	/* 003: the upgrade being checked */
-	struct member		*rooms;		/* rooms.c's list */
+	LIST_HEAD(, member)	 rooms;		/* rooms.c's memberships */
 	struct call		*calls;		/* API calls under way */
 	struct event		*timer;		/* connect timeout */
 	client_verified_fn	 verified;

@@ -9,6 +9,7 @@
  * responders' FastCGI code: this side speaks HTTP itself.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -45,7 +46,7 @@ enum http_state {
 };
 
 struct http_conn {
-	struct http_conn	*prev, *next;	/* every open connection */
+	LIST_ENTRY(http_conn)	 entry;		/* every open connection */
 	struct bufferevent	*bev;
 	enum http_state		 state;
 	struct http_req		 req;
@@ -57,23 +58,12 @@ struct http_conn {
 static void	http_readcb(struct bufferevent *, void *);
 static void	http_eventcb(struct bufferevent *, short, void *);
 
-static struct http_conn	*conns;
-
-static void
-http_unlink(struct http_conn *hc)
-{
-	if (hc->prev != NULL)
-		hc->prev->next = hc->next;
-	else
-		conns = hc->next;
-	if (hc->next != NULL)
-		hc->next->prev = hc->prev;
-}
+static LIST_HEAD(, http_conn)	 conns = LIST_HEAD_INITIALIZER(conns);
 
 static void
 http_free(struct http_conn *hc)
 {
-	http_unlink(hc);
+	LIST_REMOVE(hc, entry);
 	bufferevent_free(hc->bev);
 	http_req_free(&hc->req);
 	free(hc);
@@ -192,7 +182,7 @@ http_upgrade(struct http_conn *hc, struct http_req *out)
 	*out = hc->req;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	bufferevent_set_timeouts(bev, NULL, NULL);
-	http_unlink(hc);
+	LIST_REMOVE(hc, entry);
 	free(hc);
 	return bev;
 }
@@ -382,10 +372,7 @@ http_accept(struct evconnlistener *l, evutil_socket_t fd,
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr,
 		    hc->addr, sizeof(hc->addr));
-	hc->next = conns;
-	if (conns != NULL)
-		conns->prev = hc;
-	conns = hc;
+	LIST_INSERT_HEAD(&conns, hc, entry);
 	bufferevent_setcb(hc->bev, http_readcb, NULL, http_eventcb, hc);
 	bufferevent_set_timeouts(hc->bev, &tv, NULL);
 	bufferevent_enable(hc->bev, EV_READ);
@@ -439,10 +426,10 @@ http_shutdown(void)
 {
 	struct http_conn	*hc;
 
-	while ((hc = conns) != NULL) {
+	while ((hc = LIST_FIRST(&conns)) != NULL) {
 		if (hc->gone != NULL)
 			hc->gone(hc->gone_arg);
-		if (conns == hc)
+		if (LIST_FIRST(&conns) == hc)
 			http_free(hc);
 	}
 }

@@ -64,7 +64,7 @@ rooms_member(const struct client *c, const char *name)
 {
 	struct member	*m;
 
-	for (m = c->rooms; m != NULL; m = m->cnext)
+	LIST_FOREACH(m, &c->rooms, centry)
 		if (strcmp(m->room->name, name) == 0)
 			return m;
 	return NULL;
@@ -75,7 +75,7 @@ rooms_member_tag(const struct client *c, int64_t tag)
 {
 	struct member	*m;
 
-	for (m = c->rooms; m != NULL; m = m->cnext)
+	LIST_FOREACH(m, &c->rooms, centry)
 		if (m->tag == tag && tag != 0)
 			return m;
 	return NULL;
@@ -103,35 +103,21 @@ rooms_join(struct client *c, const char *name, int64_t tag)
 	m->room = r;
 	m->c = c;
 	m->tag = tag;
-	m->rnext = r->head;
-	if (r->head != NULL)
-		r->head->rprev = m;
-	r->head = m;
+	LIST_INSERT_HEAD(&r->members, m, rentry);
 	r->n++;
 	if (c->kind == CLIENT_WS003)
 		r->n003++;
-	m->cnext = c->rooms;
-	c->rooms = m;
+	LIST_INSERT_HEAD(&c->rooms, m, centry);
 	return m;
 }
 
 void
 rooms_leave(struct client *c, struct member *m)
 {
-	struct member	**p;
-	struct room	 *r = m->room;
+	struct room	*r = m->room;
 
-	for (p = &c->rooms; *p != NULL; p = &(*p)->cnext)
-		if (*p == m) {
-			*p = m->cnext;
-			break;
-		}
-	if (m->rprev != NULL)
-		m->rprev->rnext = m->rnext;
-	else
-		r->head = m->rnext;
-	if (m->rnext != NULL)
-		m->rnext->rprev = m->rprev;
+	LIST_REMOVE(m, centry);
+	LIST_REMOVE(m, rentry);
 	r->n--;
 	if (c->kind == CLIENT_WS003)
 		r->n003--;
@@ -142,8 +128,8 @@ rooms_leave(struct client *c, struct member *m)
 void
 rooms_leave_all(struct client *c)
 {
-	while (c->rooms != NULL)
-		rooms_leave(c, c->rooms);
+	while (!LIST_EMPTY(&c->rooms))
+		rooms_leave(c, LIST_FIRST(&c->rooms));
 }
 
 void
@@ -160,8 +146,8 @@ rooms_emit(const char *name, const struct client *except, const char *event,
 	p = sio_event_packet(event, json, json != NULL ? strlen(json) : 0, 0,
 	    &len);
 	rooms_hold(r);
-	for (m = r->head; m != NULL; m = next) {
-		next = m->rnext;
+	for (m = LIST_FIRST(&r->members); m != NULL; m = next) {
+		next = LIST_NEXT(m, rentry);
 		if (m->c != except && m->c->kind == CLIENT_SIO &&
 		    m->c->state == CLIENT_READY)
 			client_send(m->c, p, len);
@@ -187,13 +173,13 @@ rooms_event(void *arg, const struct event_row *row)
 	    (strcmp(row->event, "session_revoked") == 0 ||
 	    strcmp(row->event, "user_deleted") == 0)) {
 		payload = json_tokener_parse(row->payload);
-		for (m = r->head; m != NULL; m = next) {
-			next = m->rnext;
+		for (m = LIST_FIRST(&r->members); m != NULL; m = next) {
+			next = LIST_NEXT(m, rentry);
 			client_revoked(m->c, row->event, payload);
 		}
 	}
-	for (m = r->head; m != NULL; m = next) {
-		next = m->rnext;
+	for (m = LIST_FIRST(&r->members); m != NULL; m = next) {
+		next = LIST_NEXT(m, rentry);
 		if (m->c->kind != CLIENT_SIO || m->c->state != CLIENT_READY)
 			continue;
 		/* Rows the poller had not passed on when the client resumed

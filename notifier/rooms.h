@@ -6,6 +6,8 @@
 #ifndef FASTBACK_NOTIFIER_ROOMS_H
 #define FASTBACK_NOTIFIER_ROOMS_H
 
+#include <sys/queue.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,14 +19,14 @@ struct event_row;
 struct member {
 	struct room	*room;
 	struct client	*c;
-	struct member	*rprev, *rnext;		/* in the room */
-	struct member	*cnext;			/* in the client's list */
+	LIST_ENTRY(member) rentry;		/* in the room */
+	LIST_ENTRY(member) centry;		/* in the client's list */
 	int64_t		 tag;	/* 002 private chats: the other user */
 };
 
 struct room {
 	struct hnode	 h;		/* in the table, by name */
-	struct member	*head;
+	LIST_HEAD(, member) members;
 	size_t		 n;		/* members */
 	size_t		 n003;		/* of them 003 WebSockets */
 	unsigned	 busy;		/* being walked: do not free */

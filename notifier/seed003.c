@@ -123,7 +123,7 @@ s3_sender_here(const struct room *r, int64_t sender)
 {
 	const struct member	*m;
 
-	for (m = r->head; m != NULL; m = m->rnext)
+	LIST_FOREACH(m, &r->members, rentry)
 		if (m->c->kind == CLIENT_WS003 && m->c->user_id == sender)
 			return 1;
 	return 0;
@@ -167,8 +167,8 @@ seed003_event(struct room *r, const struct event_row *row,
 
 	if (strcmp(row->event, "messages_read") == 0) {
 		sender = frame_id(payload, "reader_id");
-		for (m = r->head; m != NULL; m = next) {
-			next = m->rnext;
+		for (m = LIST_FIRST(&r->members); m != NULL; m = next) {
+			next = LIST_NEXT(m, rentry);
 			c = m->c;
 			if (c->kind == CLIENT_WS003 &&
 			    c->state == CLIENT_READY && c->user_id != sender &&
@@ -181,8 +181,8 @@ seed003_event(struct room *r, const struct event_row *row,
 		return;
 	sender = frame_id(payload, "sender_id");
 	id = frame_id(payload, "message_id");
-	for (m = r->head; m != NULL; m = next) {
-		next = m->rnext;
+	for (m = LIST_FIRST(&r->members); m != NULL; m = next) {
+		next = LIST_NEXT(m, rentry);
 		c = m->c;
 		if (c->kind != CLIENT_WS003 || c->state != CLIENT_READY ||
 		    c->user_id == sender || row->seq <= c->resume_after)
@@ -195,8 +195,8 @@ seed003_event(struct room *r, const struct event_row *row,
 	if (reached == 0 && !s3_member_elsewhere(r, sender))
 		return;
 	/* The seed's second ack: delivered to someone. */
-	for (m = r->head; m != NULL; m = next) {
-		next = m->rnext;
+	for (m = LIST_FIRST(&r->members); m != NULL; m = next) {
+		next = LIST_NEXT(m, rentry);
 		c = m->c;
 		if (c->kind != CLIENT_WS003 || c->state != CLIENT_READY ||
 		    c->user_id != sender || row->seq <= c->resume_after)

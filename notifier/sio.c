@@ -211,8 +211,9 @@ sio_connect_error(struct client *c, const char *message, const char *code)
 /*
  * Rooms of a previous socket, from its presence row: a JSON array of
  * names, a private chat's written "conversation:<id>@<other user>".
+ * Returns how many, or -1 when the row is gone (or never was).
  */
-static size_t
+static long
 sio_recall(struct client *c, char ***names, int64_t **tags)
 {
 	struct json_object	*a, *v;
@@ -224,12 +225,12 @@ sio_recall(struct client *c, char ***names, int64_t **tags)
 	*tags = NULL;
 	if (c->resume_pid == NULL || (rooms = presence_recall(
 	    notifier.presence, c->resume_pid, c->user_id)) == NULL)
-		return 0;
+		return -1;
 	a = json_tokener_parse(rooms);
 	free(rooms);
 	if (a == NULL || !json_object_is_type(a, json_type_array)) {
 		json_object_put(a);
-		return 0;
+		return -1;
 	}
 	n = json_object_array_length(a);
 	*names = xcalloc(n + 1, sizeof(**names));
@@ -249,7 +250,7 @@ sio_recall(struct client *c, char ***names, int64_t **tags)
 		k++;
 	}
 	json_object_put(a);
-	return k;
+	return (long)k;
 }
 
 /* Collects the replayed events, to send them after the CONNECT answer. */
@@ -257,6 +258,7 @@ struct replay {
 	struct buf	 pkts;		/* packets, each after its length */
 	size_t		 n;
 	int		 offsets;	/* with the trailing seq */
+	int		 overflow;	/* more than a socket may have queued */
 };
 
 static void
@@ -266,6 +268,13 @@ sio_collect(void *arg, const struct event_row *row)
 	char		*p;
 	size_t		 len;
 
+	/* More missed than a socket may have waiting: the client reloads
+	 * over REST instead. */
+	if (rp->overflow || rp->pkts.len >
+	    (size_t)notifier.cf->notifier_max_queued_bytes) {
+		rp->overflow = 1;
+		return;
+	}
 	p = sio_event_packet(row->event, row->payload, row->payload_len,
 	    rp->offsets ? row->seq : 0, &len);
 	buf_append(&rp->pkts, &len, sizeof(len));
@@ -283,7 +292,7 @@ sio_verified(struct client *c, const char *err, const char *code)
 	const char	**rooms;
 	char		  userroom[32], ack[96];
 	size_t		  n = 0, i, off, len;
-	long		  got = -1;
+	long		  got = -1, k = -1;
 	int		  recovered = 0;
 
 	if (err != NULL) {
@@ -293,7 +302,8 @@ sio_verified(struct client *c, const char *err, const char *code)
 	memset(&rp, 0, sizeof(rp));
 	rp.offsets = !c->no_offsets;
 	if (c->resume_after > 0 || c->resume_pid != NULL) {
-		n = sio_recall(c, &names, &tags);
+		k = sio_recall(c, &names, &tags);
+		n = k > 0 ? (size_t)k : 0;
 		rooms = xcalloc(n + 1, sizeof(*rooms));
 		snprintf(userroom, sizeof(userroom), "user:%lld",
 		    (long long)c->user_id);
@@ -304,9 +314,13 @@ sio_verified(struct client *c, const char *err, const char *code)
 			got = poller_replay(notifier.poller, c->resume_after,
 			    rooms, n + 1, sio_collect, &rp);
 		free(rooms);
+		if (rp.overflow) {
+			got = -1;
+			buf_free(&rp.pkts);
+		}
 		/* The pid is honoured when its rooms and the missed events
 		 * could both be had. */
-		recovered = c->resume_pid != NULL && got >= 0;
+		recovered = c->resume_pid != NULL && k >= 0 && got >= 0;
 	}
 	client_ready(c, recovered ? c->resume_pid : NULL);
 	if (c->state != CLIENT_READY)

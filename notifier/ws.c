@@ -10,6 +10,7 @@
  * half-written inside wslay: what waits is in the output evbuffer, which is
  * what the cap measures.
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -36,7 +37,7 @@
 #define CLOSE_TIMEOUT	5
 
 struct ws {
-	struct ws		*prev, *next;	/* every open one */
+	LIST_ENTRY(ws)		 entry;		/* every open one */
 	struct bufferevent	*bev;
 	wslay_event_context_ptr	 ctx;
 	const struct ws_ops	*ops;
@@ -50,17 +51,12 @@ struct ws {
 	unsigned		 shut:1;	/* our side shut down */
 };
 
-static struct ws	*all;
+static LIST_HEAD(, ws)	 all = LIST_HEAD_INITIALIZER(all);
 
 static void
 ws_free(struct ws *w)
 {
-	if (w->prev != NULL)
-		w->prev->next = w->next;
-	else
-		all = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
+	LIST_REMOVE(w, entry);
 	wslay_event_context_free(w->ctx);
 	bufferevent_free(w->bev);
 	free(w);
@@ -270,10 +266,7 @@ ws_accept(struct bufferevent *bev, const struct http_req *r,
 	EVP_EncodeBlock(accept, md, sizeof(md));
 
 	w = xcalloc(1, sizeof(*w));
-	w->next = all;
-	if (all != NULL)
-		all->prev = w;
-	all = w;
+	LIST_INSERT_HEAD(&all, w, entry);
 	w->bev = bev;
 	w->ops = ops;
 	w->arg = arg;
@@ -355,6 +348,6 @@ ws_drop(struct ws *w)
 void
 ws_shutdown(void)
 {
-	while (all != NULL)
-		ws_end(all);
+	while (!LIST_EMPTY(&all))
+		ws_end(LIST_FIRST(&all));
 }
