@@ -123,6 +123,23 @@ struct config {
 	/* [notifier] */
 	char	*notifier_listen;	/* host:port the WebSocket server binds */
 	char	*notifier_api_url;	/* nginx's loopback listener, for its calls */
+	int	 notifier_poll_ms;	/* events are read this often */
+	int	 notifier_gap_ms;	/* a missing seq is waited for this long */
+	long	 notifier_retention;	/* seconds events are kept for replay */
+	int	 notifier_prune_batch;	/* rows per DELETE when pruning */
+	long	 notifier_api_timeout_ms; /* one API call, connecting included */
+	long	 notifier_api_max_reply;	/* bytes of an API reply, at most */
+	int	 notifier_presence_timeout; /* seconds without a heartbeat: gone */
+	long	 notifier_presence_keep;	/* seconds a closed socket's rooms
+					   are kept for recovery */
+	long	 notifier_max_payload;	/* bytes of one message, either way */
+	int	 notifier_ping_interval_ms; /* Engine.IO heartbeat */
+	int	 notifier_ping_timeout_ms;
+	int	 notifier_connect_timeout_ms; /* handshake to an authenticated socket */
+	int	 notifier_max_sockets_per_user; /* on one notifier */
+	int	 notifier_rate_limit;	/* client events per second per socket */
+	int	 notifier_rate_burst;	/* events allowed at once above the rate */
+	long	 notifier_max_queued_bytes; /* unsent bytes before a socket is dropped */
 
 	/* [log] */
 	int	 log_level;		/* LOG_ERROR .. LOG_DEBUG */
