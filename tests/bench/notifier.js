@@ -146,6 +146,10 @@ async function broadcast(n, k) {
 				s.on('new_public_message', on);
 			}
 		});
+		// Posting right after the previous delivery would always land
+		// just after a poll: a random pause spreads the posts over the
+		// poll interval, as independent clients would.
+		await sleep(Math.random() * 150);
 		const t0 = performance.now();
 		if (await post(tag) !== 201)
 			errors++;
