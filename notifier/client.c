@@ -456,6 +456,30 @@ client_revoked(struct client *c, const char *event,
 	client_close(c, END_DISCONNECT);
 }
 
+/*
+ * After a stall long enough for other notifiers to take this one for dead
+ * (presence_beat() found its rows deleted), write every open socket's
+ * presence row and rooms again, so get_online_users and recovery see them.
+ */
+void
+client_presence_restore(void)
+{
+	struct client	*c;
+	size_t		 n = 0;
+
+	LIST_FOREACH(c, &clients, entry) {
+		if (c->state != CLIENT_READY)
+			continue;
+		if (presence_add(notifier.presence, c->pid, c->user_id,
+		    c->username) == -1)
+			break;
+		client_save_rooms(c);
+		n++;
+	}
+	log_warn("presence: this notifier was taken for dead; %zu sockets "
+	    "recorded again", n);
+}
+
 void
 client_close_all(void)
 {

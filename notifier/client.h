@@ -89,6 +89,8 @@ struct client	*client_new(enum client_kind, const char *addr);
 /* At exit: end every socket, so that the clients reconnect and resume
  * (from another notifier, or this one restarted). */
 void		 client_close_all(void);
+/* Record every open socket's presence row and rooms again. */
+void		 client_presence_restore(void);
 /* End the socket; the struct is freed once the loop is back at the top. */
 void		 client_close(struct client *, enum client_end);
 /* The transport ended by itself. */

@@ -158,7 +158,8 @@ reap_cb(evutil_socket_t fd, short what, void *arg)
 static void
 beat_cb(evutil_socket_t fd, short what, void *arg)
 {
-	presence_beat(notifier.presence);
+	if (presence_beat(notifier.presence) == 1)
+		client_presence_restore();
 	log_debug("%zu sockets, %zu sessions", notifier.nclients,
 	    eio_count());
 }
@@ -303,7 +304,7 @@ main(int argc, char *argv[])
 	if (notifier.base != NULL)
 		event_base_free(notifier.base);
 	libevent_global_shutdown();
-	db_disconnect();
+	db_library_end();
 	curl_global_cleanup();
 	config_free();
 	log_info("stopped");

@@ -168,6 +168,29 @@ test('a notifier killed outright: its users leave online_users once its heartbea
 	sz.close();
 });
 
+test('a notifier taken for dead while alive (its rows deleted, as a peer would after a stall) records its sockets again', { timeout: 60000 }, async () => {
+	const y = await registerAndLogin(newUser('ky'));
+	const n4 = await rt.notifier.startAnother({}, '4');
+	const sy = await rt.openSio({ url: n4.url, token: y.token, transports: ['websocket'], name: 'y @4' });
+	await sy.next('connected');
+	sy.emit('join_public');
+	const online = async () => {
+		s1.emit('get_online_users');
+		return (await s1.next('online_users')).users.some((x) => x.id === y.id);
+	};
+	await until('y in online_users', online, 10000, 100);
+	const [[nid]] = sql(`SELECT notifier_id FROM presence WHERE user_id = ${y.id} AND left_at IS NULL`);
+	sql(`DELETE FROM notifiers WHERE id = '${nid}'`);
+	assert.equal(await online(), false, 'y is gone with its notifier\'s rows');
+	// The next heartbeat (every 5 s) finds its row gone and writes it all back.
+	await until('y back in online_users', online, 20000, 250);
+	const rows = sql(`SELECT rooms FROM presence WHERE user_id = ${y.id} AND left_at IS NULL`);
+	assert.equal(rows.length, 1);
+	assert.ok(JSON.parse(rows[0][0]).includes('public'), `rooms recorded again: ${rows[0][0]}`);
+	sy.close();
+	await n4.stop();
+});
+
 // ------------------------------------------------------------ commit order
 
 // A mariadb session kept open on the stack's database, for a transaction
