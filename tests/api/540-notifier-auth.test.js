@@ -8,7 +8,9 @@
 // second of the REST answer, through the events row, and only those.
 'use strict';
 
-const { test, after, api, assert, expectJson, newUser, registerAndLogin, readMail, otpFrom } = require('./lib');
+const fs = require('node:fs');
+const path = require('node:path');
+const { test, after, api, assert, stack, expectJson, newUser, registerAndLogin, readMail, otpFrom } = require('./lib');
 const { signJwt, resign, jtiOf } = require('./lib/auth-helpers');
 const rt = require('./lib/realtime');
 
@@ -188,6 +190,18 @@ test('a session revoked by jti (DELETE /api/users/me/sessions/{jti}) closes only
 	await closedWithin(s2, Date.now());
 	await stillServed(s1);
 	s1.close();
+});
+
+test('no log file holds a token: nginx masks ?token= in its access log, the notifier and responders never write one', async () => {
+	// The ?token= sockets above went through nginx; its access log has
+	// their requests with the value masked.
+	const access = fs.readFileSync(path.join(stack.logDir, 'nginx-access.log'), 'utf8');
+	assert.match(access, /GET \/socket\.io\/\?[^"]*token=-/);
+	const secret = u.token.split('.')[2];
+	for (const f of fs.readdirSync(stack.logDir)) {
+		const text = fs.readFileSync(path.join(stack.logDir, f), 'utf8');
+		assert.ok(!text.includes(secret), `${f} holds a token`);
+	}
 });
 
 test('the notifier is still up', async () => {
