@@ -175,6 +175,25 @@ out:
 	return why;
 }
 
+/*
+ * Whether host is "localhost" or a name under it (with or without the
+ * final dot): RFC 6761 reserves them for loopback whatever the resolver
+ * says, and a host without /etc/hosts may not resolve them at all.
+ */
+static int
+is_localhost_name(const char *host)
+{
+	size_t	 len = strlen(host);
+
+	if (len > 0 && host[len - 1] == '.')
+		len--;
+	if (len < 9)
+		return 0;
+	if (strncasecmp(host + len - 9, "localhost", 9) != 0)
+		return 0;
+	return len == 9 || host[len - 10] == '.';
+}
+
 const char *
 netcheck_url(const char *url, int allow_private)
 {
@@ -184,6 +203,10 @@ netcheck_url(const char *url, int allow_private)
 
 	if ((why = url_host(url, &host)) != NULL)
 		return why;
+	if (!allow_private && is_localhost_name(host)) {
+		free(host);
+		return "a loopback address";
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

@@ -26,7 +26,8 @@ const char	*netcheck_sockaddr(const struct sockaddr *sa,
 /*
  * Check an http(s) URL before it is saved: the scheme, an IP literal, or
  * every address its host name resolves to now.  A name that does not
- * resolve is allowed (the sender checks again).  Returns NULL when
+ * resolve is allowed (the sender checks again); "localhost" and names
+ * under it are loopback whatever they resolve to.  Returns NULL when
  * allowed, else a static reason.  Blocks for the name lookup.
  */
 const char	*netcheck_url(const char *url, int allow_private);

@@ -50,6 +50,15 @@
 #define CONNECT_MAX_MS	10000L
 
 /*
+ * Reuse a kept-alive connection only when it has been idle this long at
+ * most.  Many receivers close idle connections after a few seconds (Node's
+ * and Apache's default is 5 s); a request sent just as they do fails with
+ * a reset and costs the delivery a try.  Under load connections are never
+ * idle that long, so reuse is kept where it pays.
+ */
+#define REUSE_MAX_IDLE_S	2L
+
+/*
  * What a try reads: the destination and the event, for one delivery (in
  * prepare(), when webhook_load() did not find it) or for a claim's batch.
  */
@@ -404,6 +413,8 @@ hook_setup(struct delivery *d, CURL *easy, struct hook *h,
 	bad |= curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
 	    cf->webhook_timeout_ms < CONNECT_MAX_MS ? cf->webhook_timeout_ms :
 	    CONNECT_MAX_MS) != CURLE_OK;
+	bad |= curl_easy_setopt(easy, CURLOPT_MAXAGE_CONN,
+	    REUSE_MAX_IDLE_S) != CURLE_OK;
 	bad |= curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION,
 	    hook_opensocket) != CURLE_OK;
 	bad |= curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, h) != CURLE_OK;
