@@ -8,13 +8,7 @@
 #include "db.h"
 #include "log.h"
 #include "outbox.h"
-
-static const char *
-json_text(struct json_object *o)
-{
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-}
+#include "reply.h"
 
 int
 outbox_event(const char *room, const char *event,

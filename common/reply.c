@@ -129,6 +129,13 @@ json_add_string(struct json_object *o, const char *key, const char *s)
 	    json_object_new_string(s));
 }
 
+const char *
+json_text(struct json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
 void
 reply_header(struct reply *rep, const char *name, const char *value)
 {

@@ -71,6 +71,12 @@ int	reply_db_error(struct reply *);
  */
 void	json_add_string(struct json_object *, const char *key, const char *s);
 
+/*
+ * o as compact JSON text, slashes unescaped: what every body, event and
+ * frame fastback writes looks like.  The text lives as long as o does.
+ */
+const char *json_text(struct json_object *o);
+
 /* Add a response header; name and value must not contain CR or LF. */
 void	reply_header(struct reply *, const char *name, const char *value);
 

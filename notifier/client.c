@@ -25,6 +25,7 @@
 #include "log.h"
 #include "notifier.h"
 #include "presence.h"
+#include "reply.h"
 #include "rooms.h"
 #include "sio.h"
 #include "ws.h"
@@ -168,8 +169,7 @@ client_error(struct client *c, int status, const char *message)
 	o = json_object_new_object();
 	json_object_object_add(o, "status_code", json_object_new_int(status));
 	json_object_object_add(o, "message", json_object_new_string(message));
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_text(o);
 	client_send(c, s, strlen(s));
 	json_object_put(o);
 }

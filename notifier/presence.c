@@ -65,12 +65,19 @@ static const char *const presence_sql_unregister =
     "DELETE FROM notifiers WHERE id = ?";
 static const char *const presence_sql_recall =
     "SELECT rooms FROM presence WHERE sid = ? AND user_id = ?";
+/* Open sockets of live notifiers, in any room (NULL) or in the one given. */
 static const char *const presence_sql_online =
     "SELECT p.user_id, MAX(p.username) FROM presence p"
     " JOIN notifiers n ON n.id = p.notifier_id"
     " WHERE p.left_at IS NULL"
+    " AND (? IS NULL OR JSON_CONTAINS(p.rooms, JSON_QUOTE(?)))"
     " AND n.beat_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND"
     " GROUP BY p.user_id ORDER BY p.user_id";
+static const char *const presence_sql_elsewhere =
+    "SELECT 1 FROM presence p JOIN notifiers n ON n.id = p.notifier_id"
+    " WHERE p.left_at IS NULL AND p.user_id <> ?"
+    " AND JSON_CONTAINS(p.rooms, JSON_QUOTE(?))"
+    " AND n.beat_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND LIMIT 1";
 static const char *const presence_sql_expire_notifiers =
     "DELETE FROM notifiers WHERE beat_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND"
     " LIMIT ?";
@@ -215,19 +222,18 @@ presence_recall(struct presence *p, const char *sid, int64_t user_id)
 	return rooms;
 }
 
-char *
-presence_online(struct presence *p)
+struct json_object *
+presence_online(struct presence *p, const char *room)
 {
 	struct db_result	*res;
 	struct json_object	*a, *o;
 	const char		*name;
-	char			*out;
 	size_t			 i, n;
 
 	if (!presence_ready(p))
 		return NULL;
-	if (db_query(&res, presence_sql_online, "i", (long long)p->timeout) !=
-	    DB_OK) {
+	if (db_query(&res, presence_sql_online, "ssi", room, room,
+	    (long long)p->timeout) != DB_OK) {
 		presence_failed(p, "listing online users");
 		return NULL;
 	}
@@ -243,10 +249,23 @@ presence_online(struct presence *p)
 		json_object_array_add(a, o);
 	}
 	db_result_free(res);
-	out = xstrdup(json_object_to_json_string_ext(a,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(a);
-	return out;
+	return a;
+}
+
+int
+presence_elsewhere(struct presence *p, const char *room, int64_t except)
+{
+	struct db_result	*res;
+	int			 found;
+
+	if (!presence_ready(p))
+		return -1;
+	if (db_query(&res, presence_sql_elsewhere, "isi", (long long)except,
+	    room, (long long)p->timeout) != DB_OK)
+		return presence_failed(p, "looking for a room's sockets");
+	found = db_rows(res) > 0;
+	db_result_free(res);
+	return found;
 }
 
 int

@@ -37,9 +37,14 @@ int		 presence_remove(struct presence *, const char *sid);
  * connection-state recovery (pid) across notifier restarts.  Caller frees. */
 char		*presence_recall(struct presence *, const char *sid,
 		    int64_t user_id);
-/* Online users across every notifier: a JSON array of
- * {"id","username"} (one per user), caller frees; NULL on error. */
-char		*presence_online(struct presence *);
+/* Users with an open socket on a live notifier, in room (or in any room
+ * when NULL): a JSON array of {"id","username"}, one per user, which the
+ * caller puts; NULL on error. */
+struct json_object *presence_online(struct presence *, const char *room);
+/* Whether a user other than except has an open socket in room on a live
+ * notifier: 1 or 0, -1 on error. */
+int		 presence_elsewhere(struct presence *, const char *room,
+		    int64_t except);
 /* Heartbeat: this notifier is alive (called every few seconds); rows of
  * notifiers silent for longer than a timeout are removed by whoever sees
  * them. */

@@ -18,14 +18,8 @@
 #include "alloc.h"
 #include "bridge.h"
 #include "client.h"
+#include "reply.h"
 #include "sio.h"
-
-static const char *
-jstr(struct json_object *o)
-{
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-}
 
 /* Ack {"error": message}. */
 static void
@@ -34,7 +28,7 @@ ack_error(struct client *c, int64_t ack, const char *message)
 	struct json_object	*o = json_object_new_object();
 
 	json_object_object_add(o, "error", json_object_new_string(message));
-	sio_ack(c, ack, jstr(o));
+	sio_ack(c, ack, json_text(o));
 	json_object_put(o);
 }
 
@@ -90,7 +84,7 @@ on_save_data(struct client *c, struct json_object *arg, int64_t ack)
 		ack_error(c, ack, "Invalid payload");
 		return;
 	}
-	body = jstr(o);
+	body = json_text(o);
 	client_call(c, "POST", "/api/sync/changes", body, strlen(body),
 	    save_done, ack, 0);
 	json_object_put(o);

@@ -27,19 +27,13 @@
 #include "bridge.h"
 #include "client.h"
 #include "config.h"
-#include "db.h"
 #include "notifier.h"
+#include "presence.h"
+#include "reply.h"
 #include "rooms.h"
 #include "sio.h"
 
 #define PUBLIC_ROOM	"public"
-
-static const char *
-jstr(struct json_object *o)
-{
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-}
 
 /* {"username", "message": "<username> <what>"} */
 static char *
@@ -52,7 +46,7 @@ user_note(const struct client *c, const char *what)
 	json_object_object_add(o, "username",
 	    json_object_new_string(c->username));
 	json_object_object_add(o, "message", json_object_new_string(m));
-	s = xstrdup(jstr(o));
+	s = xstrdup(json_text(o));
 	json_object_put(o);
 	free(m);
 	return s;
@@ -66,7 +60,7 @@ seed002_connected(struct client *c)
 
 	m = xasprintf("Welcome %s!", c->username);
 	json_object_object_add(o, "message", json_object_new_string(m));
-	sio_emit(c, "connected", jstr(o));
+	sio_emit(c, "connected", json_text(o));
 	json_object_put(o);
 	free(m);
 }
@@ -79,7 +73,7 @@ fail(struct client *c, int64_t ack, const char *message)
 
 	sio_error(c, message);
 	json_object_object_add(o, "error", json_object_new_string(message));
-	sio_ack(c, ack, jstr(o));
+	sio_ack(c, ack, json_text(o));
 	json_object_put(o);
 }
 
@@ -202,7 +196,7 @@ content_body(const char *content)
 	char			*s;
 
 	json_object_object_add(o, "content", json_object_new_string(content));
-	s = xstrdup(jstr(o));
+	s = xstrdup(json_text(o));
 	json_object_put(o);
 	return s;
 }
@@ -263,8 +257,8 @@ joined(struct client *c, const struct bridge_reply *r, int64_t ack,
 	else
 		json_object_object_add(ou, "username", NULL);
 	json_object_object_add(out, "other_user", ou);
-	sio_emit(c, "joined_private", jstr(out));
-	sio_ack(c, ack, jstr(out));
+	sio_emit(c, "joined_private", json_text(out));
+	sio_ack(c, ack, json_text(out));
 	json_object_put(out);
  out:
 	json_object_put(o);
@@ -357,42 +351,19 @@ on_send_private_message(struct client *c, struct json_object *arg,
  * socket's rooms, so the list spans every notifier: one entry per user
  * with an open socket in the room, on a notifier that is alive.
  */
-static const char *const online_sql =
-    "SELECT p.user_id, MAX(p.username) FROM presence p"
-    " JOIN notifiers n ON n.id = p.notifier_id"
-    " WHERE p.left_at IS NULL AND JSON_CONTAINS(p.rooms, '\"public\"')"
-    " AND n.beat_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND"
-    " GROUP BY p.user_id ORDER BY p.user_id";
-
 static void
 on_get_online_users(struct client *c, struct json_object *arg, int64_t ack)
 {
-	struct db_result	*res;
-	struct json_object	*o, *a, *u;
-	const char		*name;
-	size_t			 i, n;
+	struct json_object	*o, *a;
 
-	if (db_query(&res, online_sql, "i",
-	    (long long)notifier.cf->notifier_presence_timeout) != DB_OK) {
+	if ((a = presence_online(notifier.presence, "public")) == NULL) {
 		fail(c, ack, "Failed to get online users");
 		return;
 	}
-	n = db_rows(res);
-	a = json_object_new_array();
-	for (i = 0; i < n; i++) {
-		u = json_object_new_object();
-		json_object_object_add(u, "id",
-		    json_object_new_int64(db_get_int(res, i, 0)));
-		name = db_get(res, i, 1);
-		json_object_object_add(u, "username", name != NULL ?
-		    json_object_new_string(name) : NULL);
-		json_object_array_add(a, u);
-	}
-	db_result_free(res);
 	o = json_object_new_object();
 	json_object_object_add(o, "users", a);
-	sio_emit(c, "online_users", jstr(o));
-	sio_ack(c, ack, jstr(o));
+	sio_emit(c, "online_users", json_text(o));
+	sio_ack(c, ack, json_text(o));
 	json_object_put(o);
 }
 

@@ -24,11 +24,12 @@
 #include "bridge.h"
 #include "client.h"
 #include "config.h"
-#include "db.h"
 #include "http.h"
 #include "log.h"
 #include "notifier.h"
 #include "poller.h"
+#include "presence.h"
+#include "reply.h"
 #include "rooms.h"
 #include "ws.h"
 
@@ -42,13 +43,6 @@ static void	s3_closed(void *);
 
 static const struct ws_ops s3_ops = { s3_text, s3_closed };
 
-static const char *
-jstr(struct json_object *o)
-{
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-}
-
 /* 003's envelope as the HTTP answer to a refused upgrade. */
 static void
 s3_refuse(struct http_conn *hc, int status, const char *message)
@@ -58,7 +52,7 @@ s3_refuse(struct http_conn *hc, int status, const char *message)
 
 	json_object_object_add(o, "status_code", json_object_new_int(status));
 	json_object_object_add(o, "message", json_object_new_string(message));
-	s = jstr(o);
+	s = json_text(o);
 	http_reply(hc, status, "application/json", s, strlen(s));
 	json_object_put(o);
 }
@@ -91,7 +85,7 @@ s3_send_message(struct client *c, const struct event_row *row,
 
 	json_object_object_add(payload, "event_id",
 	    json_object_new_int64((int64_t)row->seq));
-	s = jstr(payload);
+	s = json_text(payload);
 	client_send(c, s, strlen(s));
 }
 
@@ -134,26 +128,10 @@ s3_sender_here(const struct room *r, int64_t sender)
  * notifier (its presence row lists the room, untagged: 002 sockets of a
  * private chat write it with the other user's id), which delivers it.
  */
-static const char *const elsewhere_sql =
-    "SELECT 1 FROM presence p JOIN notifiers n ON n.id = p.notifier_id"
-    " WHERE p.left_at IS NULL AND p.user_id <> ?"
-    " AND JSON_CONTAINS(p.rooms, ?)"
-    " AND n.beat_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND LIMIT 1";
-
 static int
 s3_member_elsewhere(const struct room *r, int64_t sender)
 {
-	struct db_result	*res;
-	char			 room[80];
-	int			 found;
-
-	snprintf(room, sizeof(room), "\"%s\"", r->name);
-	if (db_query(&res, elsewhere_sql, "isi", (long long)sender, room,
-	    (long long)notifier.cf->notifier_presence_timeout) != DB_OK)
-		return 0;
-	found = db_rows(res) > 0;
-	db_result_free(res);
-	return found;
+	return presence_elsewhere(notifier.presence, r->name, sender) == 1;
 }
 
 void
@@ -245,7 +223,7 @@ s3_posted(struct client *c, const struct bridge_reply *r, int64_t ack,
 		client_error(c, 500, "Error sending message");
 		goto out;
 	}
-	s = jstr(f);
+	s = json_text(f);
 	if (client_send(c, s, strlen(s)) == -1)
 		goto out;
 	c->acked = frame_id(f, "message_id");
@@ -253,7 +231,7 @@ s3_posted(struct client *c, const struct bridge_reply *r, int64_t ack,
 		d = json_object_get(f);
 		json_object_object_add(d, "status",
 		    json_object_new_string("delivered"));
-		s = jstr(d);
+		s = json_text(d);
 		client_send(c, s, strlen(s));
 		json_object_put(d);
 	}
@@ -289,7 +267,7 @@ s3_text(void *arg, const char *msg, size_t len)
 	}
 	b = json_object_new_object();
 	json_object_object_add(b, "content", json_object_get(v));
-	s = jstr(b);
+	s = json_text(b);
 	snprintf(path, sizeof(path), "/api/conversations/%lld/messages",
 	    (long long)c->conv);
 	client_call(c, "POST", path, s, strlen(s), s3_posted, -1, 0);

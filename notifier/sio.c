@@ -28,6 +28,7 @@
 #include "notifier.h"
 #include "poller.h"
 #include "presence.h"
+#include "reply.h"
 #include "rooms.h"
 #include "sio.h"
 
@@ -38,13 +39,6 @@ static const struct sio_handler *const handler_lists[] = {
 	seed000_handlers,
 	seed002_handlers,
 };
-
-static const char *
-jstr(struct json_object *o)
-{
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-}
 
 /* The token of an "Authorization: Bearer <token>" header, or NULL. */
 static char *
@@ -151,7 +145,7 @@ sio_error(struct client *c, const char *message)
 	struct json_object	*o = json_object_new_object();
 
 	json_object_object_add(o, "message", json_object_new_string(message));
-	sio_emit(c, "error", jstr(o));
+	sio_emit(c, "error", json_text(o));
 	json_object_put(o);
 }
 
@@ -202,7 +196,7 @@ sio_connect_error(struct client *c, const char *message, const char *code)
 		    json_object_new_string(code));
 		json_object_object_add(o, "data", d);
 	}
-	buf_printf(&b, "44%s", jstr(o));
+	buf_printf(&b, "44%s", json_text(o));
 	client_send(c, b.data, b.len);
 	buf_free(&b);
 	json_object_put(o);

@@ -25,6 +25,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <json-c/json.h>
 #include <mysql.h>
 
 #include "alloc.h"
@@ -888,17 +889,19 @@ bridge_api_down(void)
 static int
 online_has(struct presence *p, const char *want, int expect)
 {
-	char	*got;
-	int	 has;
+	struct json_object	*list;
+	const char		*got;
+	int			 has;
 
-	if ((got = presence_online(p)) == NULL)
+	if ((list = presence_online(p, NULL)) == NULL)
 		return 0;
+	got = json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN);
 	/* Other sockets of the stack are users with other ids. */
 	has = strstr(got, want) != NULL;
 	if (has != expect)
 		printf("# online: %s\n# %s: %s\n", got,
 		    expect ? "wanted" : "not wanted", want);
-	free(got);
+	json_object_put(list);
 	return has == expect;
 }
 
